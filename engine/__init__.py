@@ -1,0 +1,16 @@
+"""lphedge: Monte Carlo risk engine for AMM liquidity providers hedged with a short perpetual.
+
+Public API:
+    load_scenario(source=None, overrides=None) -> Scenario
+    simulate(scenario=None, paths=None, seed=None, ...) -> xarray.Dataset
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from engine.errors import InputError
+from engine.scenario import Scenario, load_scenario
+from engine.simulate import simulate
+
+__all__ = ["InputError", "Scenario", "__version__", "load_scenario", "simulate"]

@@ -1,0 +1,275 @@
+"""The path driver: composes the market, LP, perp and statistics kernels, step by step.
+
+One call simulates a block of consecutive paths. Each path draws from its own stream (seed, global
+path index), so a block's results do not depend on which other paths share its block. Per step, in
+the order of MODEL.md §6:
+
+1. draw z_price, z_funding, [u_jump, z_jump when Merton], u_bridge -- always, whatever happens;
+2. move the price (diffusion, then the step's jumps); test liquidation over the step with the hedge
+   as it was: the diffusive leg by its endpoint and the Brownian bridge (executes at P_liq), then a
+   jump through the barrier (executes at the post-jump price);
+3. mark the perp to market; step the funding rate; settle funding on funding times; re-check margin;
+4. accrue LP fees on the step; revalue the LP;
+5. apply the rebalancing policy (trading costs); re-check margin;
+6. update portfolio value W, its running peak and the maximum drawdown.
+A liquidation flagged in 2, 3 or 5 is executed once, at the end of the step's trading (after 5).
+
+Nothing of size paths x steps is stored: per path only the final summaries (`PathOutputs`) and,
+for the first `record.shape[0]` paths of the block, the state on the observation grid.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from engine.kernels.lp import PoolParams, quote_amount, risky_amount, step_fees
+from engine.kernels.market import MERTON, MarketParams, log_jump, next_funding, paid_rate
+from engine.kernels.perp import (
+    POLICY_NONE,
+    HedgeParams,
+    bridge_crosses,
+    is_below_maintenance,
+    log_liquidation_price,
+    rebalance_due,
+    recovered_on_liquidation,
+)
+from engine.kernels.rng import normal, seed_stream, uniform
+
+# Fields of the sampled-path record, last axis of `record`.
+REC_PRICE = 0
+REC_VALUE = 1
+REC_LP_VALUE = 2
+REC_PERP_EQUITY = 3
+REC_HEDGE_SIZE = 4
+REC_FUNDING_RATE = 5
+RECORD_FIELDS = ("price", "value", "lp_value", "perp_equity", "hedge_size", "funding_rate")
+
+
+class GridParams(NamedTuple):
+    """The time grid, shared by all paths.
+
+    step_days: the step in days. capital: K, quote units. collateral: C0, the perp margin at t = 0.
+    funding_events[k]: funding settlements at the end of step k (t_k, t_k+1].
+    rebalance_clock[k]: the periodic policy trades at the end of step k.
+    observe_index[k]: index on the observation grid of the state after step k, or -1.
+    """
+
+    n_steps: int
+    step_days: float
+    capital: float
+    collateral: float
+    funding_events: np.ndarray
+    rebalance_clock: np.ndarray
+    observe_index: np.ndarray
+
+
+class PathOutputs(NamedTuple):
+    """Per-path results (MODEL.md §7); one array per field, indexed by path within the block.
+    Money in quote units, times in days, drawdown as a fraction of the running peak."""
+
+    pnl: np.ndarray
+    final_value: np.ndarray
+    lp_value: np.ndarray
+    il: np.ndarray
+    fees: np.ndarray
+    funding: np.ndarray
+    trading_costs: np.ndarray
+    perp_pnl: np.ndarray
+    liquidation_loss: np.ndarray
+    liquidated: np.ndarray
+    liquidation_time: np.ndarray
+    max_drawdown: np.ndarray
+    n_rebalances: np.ndarray
+    final_price: np.ndarray
+    final_hedge: np.ndarray
+
+
+# Draws are made ahead in chunks of steps: a tight generation loop, then a straight-line model loop.
+DRAW_CHUNK = 128
+D_PRICE = 0
+D_FUNDING = 1
+D_BRIDGE = 2
+D_JUMP_U = 3
+D_JUMP_Z = 4
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def simulate_block(market, pool, hedge, grid, seed, first_path, out, record):  # pragma: no cover
+    """Simulate paths first_path .. first_path + len(out.pnl) - 1 into `out` (and `record`)."""
+    state = np.empty(4, np.uint64)
+    draws = np.empty((DRAW_CHUNK, 5))
+    for i in range(out.pnl.shape[0]):
+        seed_stream(state, seed, first_path + i)
+        _simulate_path(state, draws, market, pool, hedge, grid, out, i, record)
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def draw_steps(state, draws, n, merton):  # pragma: no cover - compiled
+    """The random numbers of the next n steps, in the fixed per-step order z_price, z_funding,
+    [u_jump, z_jump if Merton], u_bridge."""
+    for j in range(n):
+        draws[j, D_PRICE] = normal(state)
+        draws[j, D_FUNDING] = normal(state)
+        if merton:
+            draws[j, D_JUMP_U] = uniform(state)
+            draws[j, D_JUMP_Z] = normal(state)
+        draws[j, D_BRIDGE] = uniform(state)
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _record(record, i, slot, price, wealth, value_lp, perp_equity, q, f):  # pragma: no cover
+    record[i, slot, REC_PRICE] = price
+    record[i, slot, REC_VALUE] = wealth
+    record[i, slot, REC_LP_VALUE] = value_lp
+    record[i, slot, REC_PERP_EQUITY] = perp_equity
+    record[i, slot, REC_HEDGE_SIZE] = q
+    record[i, slot, REC_FUNDING_RATE] = f
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _simulate_path(
+    state,
+    draws,
+    market: MarketParams,
+    pool: PoolParams,
+    hedge: HedgeParams,
+    grid: GridParams,
+    out: PathOutputs,
+    i,
+    record,
+):  # pragma: no cover - compiled
+    keep = i < record.shape[0]
+    merton = market.model == MERTON
+    rebalancing = hedge.policy != POLICY_NONE
+    # arrays taken out of the parameter tuples once, so the loop holds no reference counting
+    funding_events = grid.funding_events
+    rebalance_clock = grid.rebalance_clock
+    observe_index = grid.observe_index
+
+    log_p = np.log(market.spot)
+    sqrt_p = np.sqrt(market.spot)
+    price = market.spot
+    f = market.funding_initial
+
+    x = risky_amount(sqrt_p, pool)
+    value_lp = pool.value0
+    q = hedge.ratio * x
+    costs = hedge.cost_rate * q * price
+    account = grid.collateral + q * price - costs
+    log_barrier = log_liquidation_price(account, q, hedge.maintenance)
+
+    fees = 0.0
+    funding = 0.0
+    perp_pnl = 0.0
+    liquidation_loss = 0.0
+    liquidated = False
+    liquidation_time = np.nan
+    n_rebalances = 0
+
+    wealth = value_lp + account - q * price
+    peak = max(grid.capital, wealth)
+    max_dd = (peak - wealth) / peak
+    if keep:
+        _record(record, i, 0, price, wealth, value_lp, account - q * price, q, f)
+
+    for k in range(grid.n_steps):
+        # 1. the step's random numbers, always the same count and order
+        j = k % DRAW_CHUNK
+        if j == 0:
+            draw_steps(state, draws, min(DRAW_CHUNK, grid.n_steps - k), merton)
+        z_price = draws[j, D_PRICE]
+        z_funding = draws[j, D_FUNDING]
+        u_bridge = draws[j, D_BRIDGE]
+
+        # 2. price move and liquidation over the step, with the hedge as it was
+        log_diffused = log_p + market.log_drift + market.diffusion * z_price
+        log_new = log_diffused
+        if merton:
+            log_new += log_jump(draws[j, D_JUMP_U], draws[j, D_JUMP_Z], market)
+        sqrt_new = np.exp(0.5 * log_new)
+        price_new = sqrt_new * sqrt_new
+
+        liquidation_price = 0.0
+        if q > 0.0:
+            if log_diffused >= log_barrier or bridge_crosses(
+                log_barrier, log_p, log_diffused, market.diffusive_var, u_bridge
+            ):
+                liquidation_price = np.exp(log_barrier)
+            elif log_new >= log_barrier:
+                liquidation_price = price_new
+
+        # 3. mark to market, funding, margin
+        mark = liquidation_price if liquidation_price > 0.0 else price_new
+        perp_pnl += q * (price - mark)
+        f = next_funding(f, z_price, z_funding, market)
+        settlements = funding_events[k]
+        if settlements > 0 and q > 0.0 and liquidation_price == 0.0:
+            payment = settlements * q * price_new * paid_rate(f, market.funding_cap)
+            account += payment
+            funding += payment
+            if is_below_maintenance(account, q, price_new, hedge.maintenance):
+                liquidation_price = price_new
+            else:
+                log_barrier = log_liquidation_price(account, q, hedge.maintenance)
+
+        # 4. LP fees over the step, then revalue
+        fees += step_fees(sqrt_p, sqrt_new, value_lp, pool)
+        x = risky_amount(sqrt_new, pool)
+        value_lp = x * price_new + quote_amount(sqrt_new, pool)
+
+        # 5. rebalancing policy
+        if rebalancing and not liquidated and liquidation_price == 0.0:
+            target = hedge.ratio * x
+            if rebalance_due(q, target, rebalance_clock[k], hedge):
+                traded = target - q
+                cost = hedge.cost_rate * abs(traded) * price_new
+                account += traded * price_new - cost
+                costs += cost
+                q = target
+                n_rebalances += 1
+                if is_below_maintenance(account, q, price_new, hedge.maintenance):
+                    liquidation_price = price_new
+                else:
+                    log_barrier = log_liquidation_price(account, q, hedge.maintenance)
+
+        if liquidation_price > 0.0:
+            recovered = recovered_on_liquidation(account, q, liquidation_price, hedge.penalty)
+            liquidation_loss += account - q * liquidation_price - recovered
+            account = recovered
+            q = 0.0
+            log_barrier = np.inf
+            liquidated = True
+            liquidation_time = (k + 1) * grid.step_days
+
+        # 6. running statistics
+        log_p = log_new
+        sqrt_p = sqrt_new
+        price = price_new
+        perp_equity = account - q * price
+        wealth = value_lp + fees + perp_equity
+        peak = max(peak, wealth)
+        if peak - wealth > max_dd * peak:
+            max_dd = (peak - wealth) / peak
+        if keep:
+            slot = observe_index[k]
+            if slot >= 0:
+                _record(record, i, slot, price, wealth, value_lp, perp_equity, q, f)
+
+    out.pnl[i] = wealth - grid.capital
+    out.final_value[i] = wealth
+    out.lp_value[i] = value_lp
+    out.il[i] = value_lp - (pool.x0 * price + pool.y0)
+    out.fees[i] = fees
+    out.funding[i] = funding
+    out.trading_costs[i] = costs
+    out.perp_pnl[i] = perp_pnl
+    out.liquidation_loss[i] = liquidation_loss
+    out.liquidated[i] = liquidated
+    out.liquidation_time[i] = liquidation_time
+    out.max_drawdown[i] = max_dd
+    out.n_rebalances[i] = n_rebalances
+    out.final_price[i] = price
+    out.final_hedge[i] = q

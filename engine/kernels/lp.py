@@ -1,0 +1,80 @@
+"""Concentrated-liquidity position (Uniswap v3 range [Pa, Pb]; v2 is Pa = 0, Pb = infinity).
+
+With s = sqrt(P) clipped to [sqrt(Pa), sqrt(Pb)]:
+    x = L (1/s - 1/sqrt(Pb))       risky tokens (the LP's delta)
+    y = L (s - sqrt(Pa))           quote tokens
+    V = x P + y                    value in quote units
+For v2 (sqrt(Pa) = 0, 1/sqrt(Pb) = 0): x = L/sqrt(P), y = L sqrt(P), V = 2 L sqrt(P).
+
+Fee models, per step of `dt` years (`dt_days` days), accrued as cash:
+    APR:       fee_apr * V(P_k) * dt while P_k is in range (non-anticipating: the position held
+               over the step earns);
+    ARBITRAGE: fee_tier * |y(P_k+1) - y(P_k)| (the quote volume arbitrageurs trade through the
+               position) + fee_tier * noise_volume_to_tvl_per_day * V(P_k) * dt_days in range.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+FEES_NONE = 0
+FEES_APR = 1
+FEES_ARBITRAGE = 2
+
+
+class PoolParams(NamedTuple):
+    """liquidity: L (sqrt(quote x risky) units). sqrt_lower/sqrt_upper: sqrt of the range bounds
+    (0 and inf for v2). x0, y0: tokens at t = 0 (the HODL benchmark). value0: V0 in quote units.
+    fee_apr_dt: fee_apr * dt. noise_fee_dt: fee_tier * noise_volume_to_tvl_per_day * dt_days."""
+
+    liquidity: float
+    sqrt_lower: float
+    sqrt_upper: float
+    x0: float
+    y0: float
+    value0: float
+    fee_model: int
+    fee_apr_dt: float
+    fee_tier: float
+    noise_fee_dt: float
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def clipped_sqrt_price(sqrt_p, pool):  # pragma: no cover - compiled
+    return min(max(sqrt_p, pool.sqrt_lower), pool.sqrt_upper)
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def risky_amount(sqrt_p, pool):  # pragma: no cover - compiled
+    """x: units of the risky asset held by the position (= its delta)."""
+    s = clipped_sqrt_price(sqrt_p, pool)
+    return pool.liquidity * (1.0 / s - 1.0 / pool.sqrt_upper)
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def quote_amount(sqrt_p, pool):  # pragma: no cover - compiled
+    """y: quote units held by the position."""
+    s = clipped_sqrt_price(sqrt_p, pool)
+    return pool.liquidity * (s - pool.sqrt_lower)
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def in_range(sqrt_p, pool):  # pragma: no cover - compiled
+    return pool.sqrt_lower <= sqrt_p <= pool.sqrt_upper
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def step_fees(sqrt_before, sqrt_after, value_before, pool):  # pragma: no cover - compiled
+    """Fee income over one step from P_before to P_after, quote units."""
+    if pool.fee_model == FEES_NONE:
+        return 0.0
+    earning = in_range(sqrt_before, pool)
+    if pool.fee_model == FEES_APR:
+        return pool.fee_apr_dt * value_before if earning else 0.0
+    volume = abs(quote_amount(sqrt_after, pool) - quote_amount(sqrt_before, pool))
+    noise = pool.noise_fee_dt * value_before if earning else 0.0
+    return pool.fee_tier * volume + noise
+

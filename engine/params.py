@@ -1,0 +1,216 @@
+"""From a validated `Scenario` to the plain numbers and arrays the kernels take.
+
+This is where the capital split of MODEL.md §2 is solved and where every per-step constant is
+precomputed once per run (log drift, exact OU transition loads, Poisson CDF of jump counts, the
+funding, rebalancing and observation clocks), so that the inner loop recomputes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from engine.kernels.driver import GridParams
+from engine.kernels.lp import FEES_APR, FEES_ARBITRAGE, FEES_NONE, PoolParams
+from engine.kernels.market import GBM, MERTON, MarketParams
+from engine.kernels.perp import POLICY_BAND, POLICY_NONE, POLICY_PERIODIC, HedgeParams
+from engine.scenario import Scenario
+
+_PRICE_MODELS = {"gbm": GBM, "merton": MERTON}
+_FEE_MODELS = {"none": FEES_NONE, "apr": FEES_APR, "arbitrage": FEES_ARBITRAGE}
+_POLICIES = {"none": POLICY_NONE, "periodic": POLICY_PERIODIC, "band": POLICY_BAND}
+_JUMP_TAIL = 1e-17
+
+
+class KernelInputs(NamedTuple):
+    market: MarketParams
+    pool: PoolParams
+    hedge: HedgeParams
+    grid: GridParams
+
+
+class CapitalSplit(NamedTuple):
+    """MODEL.md §2: K = V0 + C0, C0 = h delta_LP(P0) P0 / leverage. Quote units."""
+
+    lp_value: float
+    collateral: float
+    x0: float
+    y0: float
+    liquidity: float
+
+
+def range_sqrt_bounds(scenario: Scenario) -> tuple[float, float]:
+    """(sqrt(Pa), sqrt(Pb)); (0, inf) for a v2 pool."""
+    if scenario.pool.type == "v2":
+        return 0.0, math.inf
+    spot = scenario.market.spot
+    rng = scenario.pool.range
+    return math.sqrt(spot * (1.0 + rng.lower)), math.sqrt(spot * (1.0 + rng.upper))
+
+
+def split_capital(scenario: Scenario) -> CapitalSplit:
+    """Solve V0 (LP) and C0 (perp collateral) from the capital K."""
+    spot = scenario.market.spot
+    sqrt_lower, sqrt_upper = range_sqrt_bounds(scenario)
+    s = min(max(math.sqrt(spot), sqrt_lower), sqrt_upper)
+    x_per_l = 1.0 / s - 1.0 / sqrt_upper
+    y_per_l = s - sqrt_lower
+    value_per_l = x_per_l * spot + y_per_l
+    risky_share = x_per_l * spot / value_per_l
+    h, lev = scenario.hedge.ratio, scenario.hedge.leverage
+    lp_value = scenario.capital / (1.0 + h * risky_share / lev)
+    liquidity = lp_value / value_per_l
+    return CapitalSplit(
+        lp_value=lp_value,
+        collateral=scenario.capital - lp_value,
+        x0=liquidity * x_per_l,
+        y0=liquidity * y_per_l,
+        liquidity=liquidity,
+    )
+
+
+def _jump_count_cdf(intensity_dt: float) -> np.ndarray:
+    """CDF of Poisson(intensity_dt) at 0, 1, ..., up to where the tail is below 1e-17."""
+    if intensity_dt <= 0.0:
+        return np.ones(1)
+    pmf = [math.exp(-intensity_dt)]
+    while 1.0 - sum(pmf) > _JUMP_TAIL and len(pmf) < 200:
+        pmf.append(pmf[-1] * intensity_dt / len(pmf))
+    cdf = np.cumsum(pmf)
+    cdf[-1] = 1.0
+    return cdf
+
+
+def _ou_loads(reversion: float, vol: float, corr: float, dt: float) -> tuple[float, float, float]:
+    """Exact OU transition over dt: decay e^{-kappa dt}, and the shock's loads on the price shock
+    z_price (= dW / sqrt(dt)) and on an independent normal, from the joint Gaussian law of
+    (W_dt, int_0^dt e^{-kappa (dt - s)} dB_s) with corr(dB, dW) = corr."""
+    if reversion > 0.0:
+        decay = math.exp(-reversion * dt)
+        variance = vol * vol * -math.expm1(-2.0 * reversion * dt) / (2.0 * reversion)
+        covariance = corr * vol * -math.expm1(-reversion * dt) / reversion
+    else:
+        decay = 1.0
+        variance = vol * vol * dt
+        covariance = corr * vol * dt
+    load_price = covariance / math.sqrt(dt)
+    load_own = math.sqrt(max(variance - load_price * load_price, 0.0))
+    return decay, load_price, load_own
+
+
+def market_params(scenario: Scenario) -> MarketParams:
+    price, funding = scenario.market.price, scenario.market.funding
+    dt = scenario.dt_years
+    intensity = price.jump_intensity if price.model == "merton" else 0.0
+    mean_jump_factor = math.expm1(price.jump_mean + 0.5 * price.jump_vol**2)
+    log_drift = (price.drift - 0.5 * price.vol**2 - intensity * mean_jump_factor) * dt
+    if funding.model == "ou":
+        initial, mean = funding.initial_rate, funding.mean
+        decay, load_price, load_own = _ou_loads(
+            funding.reversion, funding.vol, funding.corr_with_price, dt
+        )
+    elif funding.model == "constant":
+        initial = mean = funding.initial_rate
+        decay, load_price, load_own = 1.0, 0.0, 0.0
+    else:
+        initial = mean = 0.0
+        decay, load_price, load_own = 1.0, 0.0, 0.0
+    return MarketParams(
+        spot=float(scenario.market.spot),
+        model=_PRICE_MODELS[price.model],
+        log_drift=log_drift,
+        diffusion=price.vol * math.sqrt(dt),
+        diffusive_var=price.vol**2 * dt,
+        jump_cdf=_jump_count_cdf(intensity * dt),
+        jump_mean=float(price.jump_mean),
+        jump_vol=float(price.jump_vol),
+        funding_initial=float(initial),
+        funding_mean=float(mean),
+        funding_decay=decay,
+        funding_load_price=load_price,
+        funding_load_own=load_own,
+        funding_cap=math.inf if funding.cap is None else float(funding.cap),
+    )
+
+
+def pool_params(scenario: Scenario, split: CapitalSplit) -> PoolParams:
+    fees = scenario.pool.fees
+    sqrt_lower, sqrt_upper = range_sqrt_bounds(scenario)
+    step_days = scenario.step_hours / 24.0
+    return PoolParams(
+        liquidity=split.liquidity,
+        sqrt_lower=sqrt_lower,
+        sqrt_upper=sqrt_upper,
+        x0=split.x0,
+        y0=split.y0,
+        value0=split.lp_value,
+        fee_model=_FEE_MODELS[fees.model],
+        fee_apr_dt=fees.apr * scenario.dt_years,
+        fee_tier=float(fees.fee_tier),
+        noise_fee_dt=fees.fee_tier * fees.noise_volume_to_tvl_per_day * step_days,
+    )
+
+
+def hedge_params(scenario: Scenario) -> HedgeParams:
+    hedge = scenario.hedge
+    return HedgeParams(
+        ratio=float(hedge.ratio),
+        maintenance=float(hedge.maintenance_margin),
+        penalty=float(hedge.liquidation_penalty),
+        cost_rate=hedge.trade_cost_rate,
+        policy=_POLICIES[hedge.rebalance.policy],
+        band=float(hedge.rebalance.band),
+    )
+
+
+def _settlements_per_step(n_steps: int, step_hours: float, interval_hours: float) -> np.ndarray:
+    """Number of funding times j * interval in (t_k, t_k+1] for each step k."""
+    ends = np.arange(n_steps + 1) * step_hours / interval_hours
+    counts = np.floor(ends + 1e-9)
+    return np.diff(counts).astype(np.int64)
+
+
+def observation_steps(scenario: Scenario) -> int:
+    return int(round(scenario.output.observe_every_hours / scenario.step_hours))
+
+
+def observation_days(scenario: Scenario) -> np.ndarray:
+    """Times (days) of the observation grid: t = 0, then every observe_every_hours."""
+    every = observation_steps(scenario)
+    n_obs = scenario.n_steps // every + 1
+    return np.arange(n_obs) * every * scenario.step_hours / 24.0
+
+
+def grid_params(scenario: Scenario, split: CapitalSplit) -> GridParams:
+    n = scenario.n_steps
+    steps_done = np.arange(1, n + 1)
+    every_rebalance = int(round(scenario.hedge.rebalance.every_hours / scenario.step_hours))
+    every_observe = observation_steps(scenario)
+    observe = np.where(steps_done % every_observe == 0, steps_done // every_observe, -1)
+    funding = scenario.market.funding
+    settlements = (
+        np.zeros(n, np.int64)
+        if funding.model == "none"
+        else _settlements_per_step(n, scenario.step_hours, funding.interval_hours)
+    )
+    return GridParams(
+        n_steps=n,
+        step_days=scenario.step_hours / 24.0,
+        capital=float(scenario.capital),
+        collateral=split.collateral,
+        funding_events=settlements,
+        rebalance_clock=(steps_done % every_rebalance == 0),
+        observe_index=observe.astype(np.int64),
+    )
+
+
+def kernel_inputs(scenario: Scenario) -> KernelInputs:
+    split = split_capital(scenario)
+    return KernelInputs(
+        market=market_params(scenario),
+        pool=pool_params(scenario, split),
+        hedge=hedge_params(scenario),
+        grid=grid_params(scenario, split),
+    )

@@ -1,0 +1,373 @@
+"""Scenario files: the schema, its defaults, loading and dotted-key overrides.
+
+A scenario is a YAML mapping validated into a frozen `Scenario`. Every key has a default, and the
+defaults *are* the built-in default scenario (`scenarios/default.yaml` spells them out). Units follow
+MODEL.md: prices and money in quote units (USD), annualised rates per 365-day year, funding rates per
+funding interval as a fraction.
+
+Validation errors are raised as `InputError` with the dotted field name and the offending value.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from engine.errors import InputError
+
+HOURS_PER_YEAR = 8760.0
+_GRID_TOLERANCE = 1e-9
+
+
+class _Spec(BaseModel):
+    """Base of every scenario section: frozen, unknown keys rejected, no NaN or infinity, no
+    silent coercion of strings into numbers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+class PriceSpec(_Spec):
+    """Risky-asset price process. `drift` and `vol` are annualised; jumps are Merton log-jumps."""
+
+    model: Literal["gbm", "merton"] = "gbm"
+    drift: float = 0.0
+    """Expected growth rate mu of the price, per year: E[P_t] = P0 exp(mu t)."""
+    vol: float = Field(0.8, ge=0.0)
+    """Diffusive volatility sigma, per sqrt(year)."""
+    jump_intensity: float = Field(0.0, ge=0.0)
+    """Merton: expected number of jumps per year."""
+    jump_mean: float = -0.05
+    """Merton: mean of the log-jump size."""
+    jump_vol: float = Field(0.10, ge=0.0)
+    """Merton: standard deviation of the log-jump size."""
+
+    @model_validator(mode="after")
+    def _jumps_need_merton(self) -> PriceSpec:
+        if self.model == "gbm" and self.jump_intensity > 0.0:
+            raise ValueError(
+                f"jump_intensity = {self.jump_intensity!r}: jumps need market.price.model: merton"
+            )
+        return self
+
+
+class FundingSpec(_Spec):
+    """Perpetual funding rate, per funding interval, as a fraction (0.0001 = 0.01 %).
+
+    `ou`: Ornstein-Uhlenbeck `df = reversion (mean - f) dt + vol dB`, corr(dB, dW) = corr_with_price;
+    `constant`: the rate stays at `initial` (which defaults to `mean`); `none`: no funding.
+    """
+
+    model: Literal["ou", "constant", "none"] = "ou"
+    interval_hours: float = Field(8.0, gt=0.0)
+    initial: float | None = None
+    """Rate at t = 0; defaults to `mean`."""
+    mean: float = 0.0001
+    """Long-run rate theta per interval (0.01 % per 8 h, the usual exchange baseline)."""
+    reversion: float = Field(50.0, ge=0.0)
+    """Mean-reversion speed kappa per year (50/yr: a half-life of about 5 days)."""
+    vol: float = Field(0.003, ge=0.0)
+    """OU volatility eta, rate units per sqrt(year); stationary sd = vol / sqrt(2 reversion)."""
+    corr_with_price: float = Field(0.3, ge=-1.0, le=1.0)
+    cap: float | None = Field(0.004, gt=0.0)
+    """Each paid rate is clamped to [-cap, +cap]; null for no cap."""
+
+    @property
+    def initial_rate(self) -> float:
+        return self.mean if self.initial is None else self.initial
+
+
+class MarketSpec(_Spec):
+    spot: float = Field(3000.0, gt=0.0)
+    """Initial price P0, quote units per unit of the risky asset."""
+    price: PriceSpec = PriceSpec()
+    funding: FundingSpec = FundingSpec()
+
+
+class RangeSpec(_Spec):
+    """v3 range as fractions of spot: Pa = spot (1 + lower), Pb = spot (1 + upper)."""
+
+    lower: float = Field(-0.2, gt=-1.0)
+    upper: float = 0.25
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RangeSpec:
+        if self.lower >= self.upper:
+            raise ValueError(f"lower = {self.lower!r}: must be below upper ({self.upper!r})")
+        return self
+
+
+class FeesSpec(_Spec):
+    """LP fee income. `apr`: fee_apr x V_LP x dt while in range. `arbitrage`: fee_tier x the quote
+    volume the price path forces through the position, plus optional noise volume."""
+
+    model: Literal["apr", "arbitrage", "none"] = "apr"
+    apr: float = Field(0.15, ge=0.0)
+    fee_tier: float = Field(0.003, ge=0.0, lt=1.0)
+    noise_volume_to_tvl_per_day: float = Field(0.0, ge=0.0)
+
+
+class PoolSpec(_Spec):
+    type: Literal["v2", "v3"] = "v2"
+    range: RangeSpec = RangeSpec()
+    fees: FeesSpec = FeesSpec()
+
+    @model_validator(mode="after")
+    def _range_only_for_v3(self) -> PoolSpec:
+        if self.type == "v2" and "range" in self.model_fields_set:
+            raise ValueError(
+                f"range = {self.range.model_dump()}: a v2 pool is full range; "
+                "a range needs pool.type: v3"
+            )
+        return self
+
+
+class RebalanceSpec(_Spec):
+    """`none`: static short; `periodic`: back to target every `every_hours`; `band`: back to target
+    when |q - q*| > band x q*."""
+
+    policy: Literal["none", "periodic", "band"] = "band"
+    every_hours: float = Field(24.0, gt=0.0)
+    band: float = Field(0.10, ge=0.0)
+
+
+class HedgeSpec(_Spec):
+    """Isolated-margin short perpetual sized `ratio` x the LP's delta."""
+
+    ratio: float = Field(1.0, ge=0.0)
+    leverage: float = Field(3.0, gt=0.0)
+    """Notional / collateral at opening; below 1 the short is over-collateralised."""
+    maintenance_margin: float = Field(0.005, ge=0.0, lt=1.0)
+    liquidation_penalty: float = Field(0.01, ge=0.0, lt=1.0)
+    """Charged on the notional at liquidation, out of the remaining equity."""
+    taker_fee: float = Field(0.0005, ge=0.0, lt=1.0)
+    slippage_bps: float = Field(2.0, ge=0.0, lt=10000.0)
+    rebalance: RebalanceSpec = RebalanceSpec()
+
+    @property
+    def trade_cost_rate(self) -> float:
+        """Cost of a trade as a fraction of its notional |dq| P."""
+        return self.taker_fee + self.slippage_bps * 1e-4
+
+    @model_validator(mode="after")
+    def _opening_is_not_liquidatable(self) -> HedgeSpec:
+        if self.ratio > 0.0:
+            headroom = 1.0 / self.leverage - self.trade_cost_rate - self.maintenance_margin
+            if headroom <= 0.0:
+                raise ValueError(
+                    f"leverage = {self.leverage!r}: the opening collateral 1/leverage minus trading "
+                    f"costs does not exceed maintenance_margin {self.maintenance_margin!r}; "
+                    "the short would be liquidated at once"
+                )
+        return self
+
+
+class OutputSpec(_Spec):
+    """What is kept besides the per-path summaries: a sample of whole paths on a coarse grid."""
+
+    sample_paths: int = Field(200, ge=0)
+    observe_every_hours: float = Field(24.0, gt=0.0)
+
+
+class Scenario(_Spec):
+    """A validated, frozen scenario. Defaults are the built-in default scenario."""
+
+    name: str = "default"
+    description: str = (
+        "ETH/USDC Uniswap v2 position, short perp hedge at 1x delta and 3x leverage, "
+        "band-rebalanced, 90 days, hourly steps"
+    )
+    horizon_days: float = Field(90.0, gt=0.0)
+    step_hours: float = Field(1.0, gt=0.0)
+    paths: int = Field(100_000, ge=1)
+    seed: int = Field(20261121, ge=0, lt=2**63)
+    capital: float = Field(100_000.0, gt=0.0)
+    """Total capital K in quote units, split between the LP position and the perp margin."""
+    market: MarketSpec = MarketSpec()
+    pool: PoolSpec = PoolSpec()
+    hedge: HedgeSpec = HedgeSpec()
+    output: OutputSpec = OutputSpec()
+
+    @model_validator(mode="after")
+    def _grid_is_whole(self) -> Scenario:
+        n = self.horizon_days * 24.0 / self.step_hours
+        if abs(n - round(n)) > _GRID_TOLERANCE * max(1.0, n) or round(n) < 1:
+            raise ValueError(
+                f"step_hours = {self.step_hours!r}: horizon_days x 24 = {self.horizon_days * 24.0!r} "
+                "hours is not a whole number of steps"
+            )
+        for field, hours in (
+            ("hedge.rebalance.every_hours", self.hedge.rebalance.every_hours),
+            ("output.observe_every_hours", self.output.observe_every_hours),
+        ):
+            k = hours / self.step_hours
+            if abs(k - round(k)) > _GRID_TOLERANCE * max(1.0, k) or round(k) < 1:
+                raise ValueError(
+                    f"{field} = {hours!r}: must be a whole multiple of step_hours {self.step_hours!r}"
+                )
+        return self
+
+    @property
+    def n_steps(self) -> int:
+        return int(round(self.horizon_days * 24.0 / self.step_hours))
+
+    @property
+    def dt_years(self) -> float:
+        return self.step_hours / HOURS_PER_YEAR
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fully resolved scenario (every key, defaults included) as plain data."""
+        return self.model_dump(mode="json")
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+
+
+def shipped_scenarios_dir() -> Path:
+    """Folder of the scenarios shipped with lphedge.
+
+    In an installed wheel they live in the package (`engine/_scenarios`, copied from the project's
+    top-level `scenarios/` at build time); in a source checkout they are the top-level folder.
+    """
+    packaged = Path(str(resources.files("engine"))) / "_scenarios"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def shipped_scenarios() -> dict[str, Path]:
+    """Shipped scenario names (file stem) to their files."""
+    root = shipped_scenarios_dir()
+    return {p.stem: p for p in sorted(root.glob("*.yaml"))}
+
+
+def resolve_scenario_path(name_or_path: str | Path) -> Path:
+    """A path to an existing file, or the name of a shipped scenario."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    shipped = shipped_scenarios()
+    if str(name_or_path) in shipped:
+        return shipped[str(name_or_path)]
+    if path.exists():
+        raise InputError("scenario", str(name_or_path), "is not a file")
+    raise InputError(
+        "scenario",
+        str(name_or_path),
+        f"no such file, and not a shipped scenario (shipped: {', '.join(shipped) or 'none'})",
+    )
+
+
+def read_scenario_file(path: Path) -> dict[str, Any]:
+    """Parse a YAML scenario file into a mapping (no validation yet)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError("scenario", str(path), f"cannot be read ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise InputError("scenario", str(path), f"is not valid YAML{where}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InputError("scenario", str(path), "must be a YAML mapping of keys to values")
+    return data
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """`KEY=VALUE` with a dotted key; the value is read as YAML (`5` -> 5, `v3` -> 'v3')."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise InputError("--set", text, "expected KEY=VALUE, e.g. hedge.leverage=5")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        raise InputError(key, raw, "value is not valid YAML") from None
+    return key, value
+
+
+def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a copy of `data` with each dotted key set to its value."""
+    out: dict[str, Any] = json.loads(json.dumps(data))  # deep copy of plain YAML data
+    for dotted, value in overrides.items():
+        parts = dotted.split(".")
+        node = out
+        for depth, part in enumerate(parts[:-1]):
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise InputError(".".join(parts[: depth + 1]), child, "is a value, not a section")
+            node = child
+        node[parts[-1]] = value
+    return out
+
+
+def _format_validation_error(exc: ValidationError) -> InputError:
+    messages = []
+    first_field, first_value = "", None
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"]]
+        msg = err["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+            # model-level checks name their own field first: "field = value: reason"
+            head, _, rest = msg.partition(" = ")
+            if rest and " " not in head:
+                loc.append(head)
+                messages.append(f"{'.'.join(loc)} = {rest}")
+                first_field = first_field or ".".join(loc)
+                continue
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        field = ".".join(loc)
+        messages.append(f"{field} = {err['input']!r}: {msg}")
+        if not first_field:
+            first_field, first_value = field, err["input"]
+    return InputError(first_field, first_value, "invalid scenario", message="; ".join(messages))
+
+
+def validate_scenario(data: Mapping[str, Any]) -> Scenario:
+    """Validate a plain mapping into a frozen `Scenario`."""
+    try:
+        return Scenario.model_validate(dict(data))
+    except ValidationError as exc:
+        raise _format_validation_error(exc) from None
+
+
+def load_scenario(
+    source: str | Path | Mapping[str, Any] | Scenario | None = None,
+    overrides: Mapping[str, Any] | Sequence[str] | None = None,
+) -> Scenario:
+    """Load and validate a scenario.
+
+    `source` is a YAML file, the name of a shipped scenario, a mapping, a `Scenario`, or None for the
+    built-in default. `overrides` maps dotted keys to values (`{"hedge.leverage": 5}`) or is a list
+    of `KEY=VALUE` strings as on the command line.
+    """
+    if source is None:
+        data: dict[str, Any] = {}
+    elif isinstance(source, Scenario):
+        data = source.to_dict()
+    elif isinstance(source, Mapping):
+        data = dict(source)
+    else:
+        data = read_scenario_file(resolve_scenario_path(source))
+    if overrides:
+        if isinstance(overrides, Mapping):
+            pairs = dict(overrides)
+        else:
+            pairs = dict(parse_override(item) for item in overrides)
+        data = apply_overrides(data, pairs)
+    return validate_scenario(data)
