@@ -122,7 +122,7 @@ def market_params(scenario: Scenario) -> MarketParams:
         model=_PRICE_MODELS[price.model],
         log_drift=log_drift,
         diffusion=price.vol * math.sqrt(dt),
-        diffusive_var=price.vol**2 * dt,
+        bridge_scale=2.0 / (price.vol**2 * dt) if price.vol > 0.0 else 0.0,
         jump_cdf=_jump_count_cdf(intensity * dt),
         jump_mean=float(price.jump_mean),
         jump_vol=float(price.jump_vol),

@@ -195,7 +195,7 @@ def _simulate_path(
         liquidation_price = 0.0
         if q > 0.0:
             if log_diffused >= log_barrier or bridge_crosses(
-                log_barrier, log_p, log_diffused, market.diffusive_var, u_bridge
+                log_barrier, log_p, log_diffused, market.bridge_scale, u_bridge
             ):
                 liquidation_price = np.exp(log_barrier)
             elif log_new >= log_barrier:

@@ -19,7 +19,8 @@ class MarketParams(NamedTuple):
     """Per-step constants of the market model (precomputed once per run).
 
     log_drift: drift of ln P per step, (mu - sigma^2/2 - lambda kbar) dt.
-    diffusion: sigma sqrt(dt), the step's diffusive log-sd; diffusive_var = its square.
+    diffusion: sigma sqrt(dt), the step's diffusive log-sd; bridge_scale: 2 / (sigma^2 dt), or 0
+    without diffusion (the Brownian-bridge crossing exponent is a b bridge_scale).
     jump_cdf: cumulative Poisson(lambda dt) probabilities for 0, 1, 2, ... jumps in a step.
     funding_*: exact OU transition f' = mean + (f - mean) decay + a z_price + b z_funding.
     funding_cap: paid rates are clamped to [-cap, cap] (inf for no cap).
@@ -29,7 +30,7 @@ class MarketParams(NamedTuple):
     model: int
     log_drift: float
     diffusion: float
-    diffusive_var: float
+    bridge_scale: float
     jump_cdf: np.ndarray
     jump_mean: float
     jump_vol: float

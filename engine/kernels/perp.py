@@ -44,13 +44,13 @@ def log_liquidation_price(account, q, maintenance):  # pragma: no cover - compil
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def bridge_crosses(log_barrier, log_start, log_end, diffusive_var, u):  # pragma: no cover
+def bridge_crosses(log_barrier, log_start, log_end, bridge_scale, u):  # pragma: no cover
     """Whether a Brownian bridge from log_start to log_end (both below the barrier) touches the
-    barrier, given the uniform u in (0, 1]: P(cross) = exp(-2 a b / var), a, b the log-distances."""
-    if diffusive_var <= 0.0:
-        return False
-    exponent = 2.0 * (log_barrier - log_start) * (log_barrier - log_end) / diffusive_var
-    if exponent > _BRIDGE_NEGLIGIBLE:
+    barrier, given the uniform u in (0, 1]: P(cross) = exp(-2 a b / var), a and b the log-distances
+    to the barrier and var the step's diffusive log-variance; bridge_scale = 2 / var (0: no
+    diffusion, no crossing between grid points)."""
+    exponent = (log_barrier - log_start) * (log_barrier - log_end) * bridge_scale
+    if exponent > _BRIDGE_NEGLIGIBLE or bridge_scale == 0.0:
         return False
     return u < np.exp(-exponent)
 
