@@ -1,0 +1,275 @@
+"""The `lphedge` command line: parse, call the engine, report. No model logic lives here.
+
+Exit codes: 0 success; 2 bad input (an `InputError`: one `error: ...` line on stderr, nothing
+written) or a usage error; 1 an internal error (set LPHEDGE_DEBUG=1 for the traceback).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from engine import __version__
+from engine.errors import InputError
+from engine.metrics import summary as summarise
+from engine.scenario import Scenario, load_scenario, parse_override, shipped_scenarios
+from engine.simulate import simulate
+from engine.store import check_output, write_run
+
+DEBUG_ENV = "LPHEDGE_DEBUG"
+
+app = typer.Typer(
+    name="lphedge",
+    help="Monte Carlo risk engine for AMM liquidity providers hedged with a short perpetual.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+@contextmanager
+def _reported_errors() -> Iterator[None]:
+    """Turn an `InputError` into `error: ...` and exit 2; any other exception into an internal
+    error and exit 1 (re-raised with its traceback when LPHEDGE_DEBUG is set)."""
+    try:
+        yield
+    except (click.exceptions.Exit, click.ClickException, click.Abort):
+        raise
+    except InputError as exc:
+        _err("error: " + " ".join(str(exc).split()))
+        raise typer.Exit(2) from None
+    except Exception as exc:
+        if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+            raise
+        _err(f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())}")
+        _err(
+            f"hint: this is a bug in lphedge, not in your input; run again with {DEBUG_ENV}=1 "
+            "for the traceback and report it"
+        )
+        raise typer.Exit(1) from None
+
+
+def _load(scenario: str | None, sets: list[str] | None, **fields: Any) -> Scenario:
+    """The scenario with the --set overrides, then the dedicated options (--paths, --seed)."""
+    overrides = dict(parse_override(item) for item in sets or [])
+    overrides.update({k: v for k, v in fields.items() if v is not None})
+    return load_scenario(scenario, overrides=overrides)
+
+
+def default_out_dir(name: str) -> Path:
+    """runs/<scenario name>, with anything but letters, digits, '.', '_' and '-' replaced."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).lstrip(".") or "run"
+    return Path("runs") / safe
+
+
+# --------------------------------------------------------------------------------------------
+# Formatting the summary
+
+
+def _money(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:,.2f}"
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100.0 * x:.2f} %"
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+def summary_rows(s: dict[str, Any], out: Path | None = None) -> list[tuple[str, str]]:
+    """The run report as (label, value) rows; money in quote units."""
+    capital = s["capital"]
+    rows = [
+        ("scenario", s["scenario"]),
+        ("paths", f"{s['paths']:,} (seed {s['seed']})"),
+        ("horizon", f"{_num(s['horizon_days'])} days, steps of {_num(s['step_hours'])} h"),
+        ("capital", _money(capital)),
+        (
+            "mean P&L",
+            f"{_money(s['pnl_mean'])} ± {_money(s['pnl_mean_stderr'])} "
+            f"({_pct(s['pnl_mean'] / capital)})",
+        ),
+    ]
+    for key in s["var"]:
+        level = f"{100.0 * float(key):g} %"
+        rows.append((f"VaR {level}", f"{_money(s['var'][key])} ({_pct(s['var_fraction'][key])})"))
+        rows.append((f"ES {level}", f"{_money(s['es'][key])} ({_pct(s['es_fraction'][key])})"))
+    low, high = s["liquidation_probability_ci"]
+    rows.append(
+        (
+            "liquidation probability",
+            f"{_pct(s['liquidation_probability'])} "
+            f"(95 % CI {_pct(low)} to {_pct(high)}, {s['liquidations']:,} paths)",
+        )
+    )
+    dd = s["max_drawdown_quantiles"]
+    rows.append(
+        (
+            "max drawdown",
+            " / ".join(_pct(dd[k]) for k in dd)
+            + " ("
+            + " / ".join("median" if k == "0.5" else f"{100.0 * float(k):g} %" for k in dd)
+            + ")",
+        )
+    )
+    rows += [
+        ("mean fees", f"{_money(s['fees_mean'])} (steps of {_num(s['step_hours'])} h)"),
+        ("mean funding", _money(s["funding_mean"])),
+        ("mean IL", _money(s["il_mean"])),
+        ("mean trading costs", _money(s["trading_costs_mean"])),
+    ]
+    he = s.get("hedge_effectiveness")
+    rows.append(("hedge effectiveness", "n/a" if he is None else f"{he:.3f}"))
+    if out is not None:
+        rows.append(("output", str(out)))
+    return rows
+
+
+def print_summary(s: dict[str, Any], out: Path | None = None) -> None:
+    """Print the report: a rich table on a terminal, plain aligned lines otherwise."""
+    rows = summary_rows(s, out)
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        width = max(len(label) for label, _ in rows)
+        for label, value in rows:
+            typer.echo(f"{label:<{width}}  {value}")
+        return
+    table = Table(box=box.SIMPLE, show_header=False, title="lphedge results (money in quote units)")
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    for label, value in rows:
+        table.add_row(label, value)
+    console.print(table)
+
+
+# --------------------------------------------------------------------------------------------
+# Commands
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"lphedge {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Monte Carlo risk engine for AMM liquidity providers hedged with a short perpetual."""
+
+
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="KEY=VALUE",
+        help="Override a scenario key, dotted (e.g. hedge.leverage=5). Repeatable.",
+    ),
+]
+
+
+@app.command()
+def run(
+    scenario: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="SCENARIO",
+            help="Scenario YAML file or shipped scenario name; default: built-in.",
+        ),
+    ] = None,
+    paths: Annotated[
+        int | None, typer.Option("--paths", help="Number of Monte Carlo paths.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Run directory; default: runs/<scenario name>."),
+    ] = None,
+    sets: SetOption = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="Worker threads; default: all cores.")
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace the results already in --out.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Simulate a scenario; write DIR/results.zarr and DIR/summary.json and print a summary."""
+    with _reported_errors():
+        scn = _load(scenario, sets, paths=paths, seed=seed)
+        out_dir = out if out is not None else default_out_dir(scn.name)
+        check_output(out_dir, overwrite)
+        if not quiet:
+            _err(
+                f"simulating {scn.paths:,} paths x {scn.n_steps:,} steps "
+                f"({_num(scn.horizon_days)} days of {_num(scn.step_hours)} h) ..."
+            )
+        start = time.perf_counter()
+        ds = simulate(scn, workers=workers)
+        elapsed = time.perf_counter() - start
+        result = summarise(ds)
+        write_run(out_dir, ds, result, overwrite=overwrite)
+        if not quiet:
+            _err(f"done in {elapsed:.1f} s")
+            print_summary(result, out_dir)
+
+
+@app.command()
+def scenarios() -> None:
+    """List the shipped scenarios with their descriptions."""
+    with _reported_errors():
+        shipped = shipped_scenarios()
+        width = max((len(name) for name in shipped), default=0)
+        for name, path in shipped.items():
+            try:
+                description = load_scenario(path).description
+            except InputError as exc:
+                description = f"(invalid: {exc})"
+            typer.echo(f"{name:<{width}}  {description}")
+
+
+@app.command()
+def validate(
+    file: Annotated[
+        str, typer.Argument(metavar="FILE", help="Scenario YAML file or shipped scenario name.")
+    ],
+    sets: SetOption = None,
+) -> None:
+    """Validate a scenario without running it."""
+    with _reported_errors():
+        scn = _load(file, sets)
+        typer.echo(
+            f"ok: {scn.name} ({scn.n_steps} steps of {_num(scn.step_hours)} h, {scn.paths} paths)"
+        )
+
+
+def main() -> None:
+    """Console-script entry point (`lphedge`)."""
+    app(prog_name="lphedge")
+
+
+if __name__ == "__main__":
+    main()
