@@ -14,7 +14,9 @@ class InputError(ValueError):
     The message names the field (dotted path) and the offending value.
     """
 
-    def __init__(self, field: str, value: object, reason: str, *, message: str | None = None) -> None:
+    def __init__(
+        self, field: str, value: object, reason: str, *, message: str | None = None
+    ) -> None:
         self.field = field
         self.value = value
         self.reason = reason

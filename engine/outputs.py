@@ -40,7 +40,9 @@ PATH_OUTPUTS: dict[str, OutputSpec] = {
         "days", "grid time at which the liquidation executed (NaN if none)", np.float64
     ),
     "max_drawdown": OutputSpec(
-        "1", "maximum drawdown of W as a fraction of its running peak (peak starts at K)", np.float64
+        "1",
+        "maximum drawdown of W as a fraction of its running peak (peak starts at K)",
+        np.float64,
     ),
     "n_rebalances": OutputSpec("1", "number of rebalancing trades after the opening", np.int32),
     "final_price": OutputSpec("quote/risky", "price of the risky asset at the horizon", np.float64),
@@ -63,7 +65,9 @@ SAMPLE_OUTPUTS: dict[str, OutputSpec] = {
     "price": OutputSpec("quote/risky", "price of the risky asset", np.float64),
     "value": OutputSpec("quote", "portfolio value W", np.float64),
     "lp_value": OutputSpec("quote", "LP position value", np.float64),
-    "perp_equity": OutputSpec("quote", "perp equity (cash recovered after a liquidation)", np.float64),
+    "perp_equity": OutputSpec(
+        "quote", "perp equity (cash recovered after a liquidation)", np.float64
+    ),
     "hedge_size": OutputSpec("risky", "size of the short (units)", np.float64),
     "funding_rate": OutputSpec("1/interval", "funding rate per funding interval", np.float64),
 }

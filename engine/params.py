@@ -173,7 +173,7 @@ def _settlements_per_step(n_steps: int, step_hours: float, interval_hours: float
 
 
 def observation_steps(scenario: Scenario) -> int:
-    return int(round(scenario.output.observe_every_hours / scenario.step_hours))
+    return round(scenario.output.observe_every_hours / scenario.step_hours)
 
 
 def observation_days(scenario: Scenario) -> np.ndarray:
@@ -186,7 +186,7 @@ def observation_days(scenario: Scenario) -> np.ndarray:
 def grid_params(scenario: Scenario, split: CapitalSplit) -> GridParams:
     n = scenario.n_steps
     steps_done = np.arange(1, n + 1)
-    every_rebalance = int(round(scenario.hedge.rebalance.every_hours / scenario.step_hours))
+    every_rebalance = round(scenario.hedge.rebalance.every_hours / scenario.step_hours)
     every_observe = observation_steps(scenario)
     observe = np.where(steps_done % every_observe == 0, steps_done // every_observe, -1)
     funding = scenario.market.funding

@@ -214,7 +214,7 @@ class Scenario(_Spec):
 
     @property
     def n_steps(self) -> int:
-        return int(round(self.horizon_days * 24.0 / self.step_hours))
+        return round(self.horizon_days * 24.0 / self.step_hours)
 
     @property
     def dt_years(self) -> float:

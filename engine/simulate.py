@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import platform
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import dask
@@ -166,7 +166,7 @@ def build_dataset(
         "spot0": scn.market.spot,
         "rng": RNG_DESCRIPTION,
         "versions": json.dumps(versions(), sort_keys=True),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     return xr.Dataset(data_vars, coords=coords, attrs=attrs)
 

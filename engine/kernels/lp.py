@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import numpy as np
 from numba import njit
 
 FEES_NONE = 0
@@ -77,4 +76,3 @@ def step_fees(sqrt_before, sqrt_after, value_before, pool):  # pragma: no cover 
     volume = abs(quote_amount(sqrt_after, pool) - quote_amount(sqrt_before, pool))
     noise = pool.noise_fee_dt * value_before if earning else 0.0
     return pool.fee_tier * volume + noise
-

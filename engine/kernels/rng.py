@@ -123,4 +123,3 @@ def normal(state):  # pragma: no cover - compiled
             if x < 0.0:
                 continue
         return sign * x
-
