@@ -25,7 +25,7 @@ from engine.outputs import DERIVED_OUTPUTS, PATH_OUTPUTS, SAMPLE_OUTPUTS, alloca
 from engine.params import KernelInputs, kernel_inputs, observation_days, split_capital
 from engine.scenario import Scenario, load_scenario
 
-DEFAULT_BLOCK_PATHS = 16_384
+DEFAULT_BLOCK_PATHS = 4_096
 RNG_DESCRIPTION = "xoshiro256++ per path, seeded by splitmix64(seed, path); 256-layer ziggurat"
 
 
