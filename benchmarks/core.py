@@ -1,0 +1,652 @@
+"""The benchmark run: checks, compile time, single-core throughput against the random-number floor,
+and parallel efficiency, in one process so that every ratio is measured back to back.
+
+Speed on a shared VM drifts (up to 2x over minutes), so absolute rates are only indicative; the
+figures to compare across runs and machines are the ratios, each formed per repeat from two timings
+taken one right after the other (model then floor; 1 worker then 2 workers; cold then warm compile),
+then summarised by their median and range.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+import engine
+from benchmarks import checks
+from benchmarks.floor import draws_per_step, run_floor
+from benchmarks.machine import REPO_ROOT, describe, source_revision
+from benchmarks.timing import Sample, measure
+from engine.params import kernel_inputs
+from engine.simulate import DEFAULT_BLOCK_PATHS, run_block
+
+SCHEMA = "lphedge-benchmarks/1"
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+DEFAULT_JSON = RESULTS_DIR / "latest.json"
+QUICK_JSON = RESULTS_DIR / "quick.json"
+
+
+class Case(NamedTuple):
+    """A scenario whose kernel throughput is measured against its own random-number floor."""
+
+    name: str
+    source: str | None  # shipped scenario name; None = the built-in default
+    description: str
+
+
+CASES = (
+    Case("default", None, "GBM + OU funding, v2 LP (APR fees), band-rebalanced 3x short"),
+    Case("v3-arbitrage", "v3-range", "v3 range -20%/+25%, arbitrage fee model"),
+    Case("merton", "merton-jumps", "Merton jump-diffusion, v2 LP"),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    paths: int  # paths per timed run (throughput and parallel)
+    repeats: int  # interleaved repeats of each timed pair (throughput)
+    slices: int  # each throughput repeat runs its paths in this many model/floor slices
+    parallel_repeats: int  # interleaved 1-worker/2-worker pairs
+    compile_repeats: int  # cold/warm probe pairs
+    check_paths: int  # paths of the pre-timing check runs
+    block_paths: int  # task size of the parallel run
+    measure_compile: bool
+    quick: bool
+
+
+# defaults: about 1.5 minutes on a 2-core 2.5 GHz VM; quick: small sizes for tests
+FULL = {"paths": 8192, "repeats": 7, "slices": 8, "compile_repeats": 2, "check_paths": 4096}
+QUICK = {"paths": 256, "repeats": 2, "slices": 2, "compile_repeats": 1, "check_paths": 512}
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def summary(values: Sequence[float]) -> dict[str, Any]:
+    """Median and range of per-repeat values (the values themselves kept)."""
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "values": list(values),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# 1. Compile time
+
+
+def run_probe(cache_dir: str | None) -> dict[str, Any]:
+    """One fresh interpreter running `benchmarks.probe`; `cache_dir` sets NUMBA_CACHE_DIR
+    (None: the environment's default cache, normally engine/kernels/__pycache__)."""
+    env = dict(os.environ)
+    if cache_dir is not None:
+        env["NUMBA_CACHE_DIR"] = cache_dir
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.probe"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"compile probe failed (exit {done.returncode}):\n{done.stderr}")
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report["process_wall_s"] = wall
+    report["compile_s"] = report["first_call_s"] - report["second_call_s"]
+    return report
+
+
+def measure_compile(settings: Settings) -> dict[str, Any]:
+    """Cold (empty NUMBA_CACHE_DIR) and warm (default cache) probes, interleaved."""
+    log("compile: priming the default numba cache")
+    priming = run_probe(None)
+    cold: list[dict[str, Any]] = []
+    warm: list[dict[str, Any]] = []
+    for r in range(settings.compile_repeats):
+        with tempfile.TemporaryDirectory(prefix="lphedge-numba-cold-") as empty:
+            log(f"compile: repeat {r + 1}/{settings.compile_repeats}, cold (empty cache)")
+            cold.append(run_probe(empty))
+        log(f"compile: repeat {r + 1}/{settings.compile_repeats}, warm (cached)")
+        warm.append(run_probe(None))
+    warnings = []
+    if any(p["cache_misses"] == 0 for p in cold):
+        warnings.append("a cold probe found no cache miss: it may not have compiled")
+    if any(p["cache_hits"] == 0 or p["cache_misses"] > 0 for p in warm):
+        warnings.append(
+            "a warm probe did not load the kernel from the cache (sources edited meanwhile?)"
+        )
+
+    def fields(probes: list[dict[str, Any]]) -> dict[str, Any]:
+        keys = ("import_s", "first_call_s", "second_call_s", "compile_s", "process_wall_s")
+        out: dict[str, Any] = {k: summary([p[k] for p in probes]) for k in keys}
+        out["cache_hits"] = [p["cache_hits"] for p in probes]
+        out["cache_misses"] = [p["cache_misses"] for p in probes]
+        return out
+
+    return {
+        "kernel": "engine.kernels.driver.simulate_block via engine.simulate.run_block",
+        "probe_paths": cold[0]["probe_paths"],
+        "n_steps": cold[0]["n_steps"],
+        "cold": fields(cold),
+        "warm": fields(warm),
+        "cold_over_warm_first_call": summary(
+            [c["first_call_s"] / w["first_call_s"] for c, w in zip(cold, warm, strict=True)]
+        ),
+        "priming_cache_hits": priming["cache_hits"],
+        "warnings": warnings,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Checks before timing
+
+
+def run_checks(settings: Settings) -> list[checks.Check]:
+    """Per case: accounting identity, finiteness, E[P_T], workers/blocks bit-identity,
+    run_block == simulate, and that the floor makes the engine's draws. Raises CheckFailed."""
+    done: list[checks.Check] = []
+    n = settings.check_paths
+    for case in CASES:
+        log(f"checks: {case.name}")
+        scn = engine.load_scenario(case.source, overrides={"paths": n})
+        ds = engine.simulate(scn, workers=1, block_paths=n)
+        outputs = {name: ds[name].values for name in ds.data_vars if ds[name].dims == ("path",)}
+        checks.require(checks.finite_outputs(outputs, case.name), done)
+        checks.require(
+            checks.accounting_identity(outputs, ds.attrs["lp_value0"], scn.capital, case.name),
+            done,
+        )
+        checks.require(
+            checks.mean_final_price(
+                outputs["final_price"],
+                scn.market.spot,
+                scn.market.price.drift,
+                scn.horizon_days / 365.0,
+                case.name,
+            ),
+            done,
+        )
+        other = engine.simulate(scn, workers=2, block_paths=max(1, n // 3 + 1))
+        checks.require(
+            checks.identical_outputs(
+                outputs,
+                {name: other[name].values for name in outputs},
+                "workers_blocks_identical",
+                f"1 worker x 1 block vs 2 workers x {max(1, n // 3 + 1)}-path blocks",
+                case.name,
+            ),
+            done,
+        )
+        inputs = kernel_inputs(scn)
+        head = min(n, 512)
+        block = run_block(inputs, scn.seed, 0, head, 0)
+        checks.require(
+            checks.identical_outputs(
+                block.outputs,
+                {name: values[:head] for name, values in outputs.items()},
+                "run_block_matches_simulate",
+                f"run_block on the first {head} paths vs simulate",
+                case.name,
+            ),
+            done,
+        )
+        merton = scn.market.price.model == "merton"
+        sums = run_floor(scn.seed, 0, 3, scn.n_steps, merton)
+        checks.require(
+            checks.floor_draws_match(scn.seed, scn.n_steps, merton, sums, case.name), done
+        )
+    return done
+
+
+# --------------------------------------------------------------------------------------------
+# 2-4. Single-core throughput vs the random-number floor
+
+
+def slices(n_paths: int, n_slices: int) -> list[tuple[int, int]]:
+    """(first_path, n_paths) of n_slices near-equal consecutive slices of the paths."""
+    n_slices = max(1, min(n_slices, n_paths))
+    edges = [n_paths * j // n_slices for j in range(n_slices + 1)]
+    return [(a, b - a) for a, b in itertools.pairwise(edges)]
+
+
+def measure_throughput(settings: Settings, done: list[checks.Check]) -> dict[str, Any]:
+    """Per case, per repeat: the N paths in slices, each slice run by the model then by the floor
+    (model, floor, model, floor, ...), so both see the machine at the same moments; a repeat's time
+    is the sum over its slices. Wall time and the main thread's CPU time are both recorded."""
+    n = settings.paths
+    parts = slices(n, settings.slices)
+    results: dict[str, Any] = {}
+    for case in CASES:
+        scn = engine.load_scenario(case.source)
+        inputs = kernel_inputs(scn)
+        merton = scn.market.price.model == "merton"
+        steps = scn.n_steps
+        path_steps = n * steps
+        # warm-up: compile or load both kernels, touch the code paths
+        run_block(inputs, scn.seed, 0, min(n, 16), 0)
+        run_floor(scn.seed, 0, min(n, 16), steps, merton)
+        models: list[Sample] = []
+        floors: list[Sample] = []
+        for r in range(settings.repeats):
+            log(f"throughput: {case.name}, repeat {r + 1}/{settings.repeats}")
+            model, floor = Sample(), Sample()
+            for first, count in parts:
+                sample, block = measure(run_block, inputs, scn.seed, first, count, 0)
+                model.add(sample)
+                sample, sums = measure(run_floor, scn.seed, first, count, steps, merton)
+                floor.add(sample)
+                # what was timed is right
+                checks.require(
+                    checks.accounting_identity(
+                        block.outputs, inputs.pool.value0, inputs.grid.capital, case.name
+                    ),
+                    None,
+                )
+                if not np.all(np.isfinite(sums)):
+                    raise checks.CheckFailed(f"floor kernel made non-finite sums ({case.name})")
+            models.append(model)
+            floors.append(floor)
+        t_model = [m.wall for m in models]
+        t_floor = [f.wall for f in floors]
+        normals, uniforms = draws_per_step(merton)
+        results[case.name] = {
+            "scenario": case.source or "default",
+            "description": case.description,
+            "price_model": scn.market.price.model,
+            "pool": scn.pool.type,
+            "fee_model": scn.pool.fees.model,
+            "rebalance_policy": scn.hedge.rebalance.policy,
+            "step_hours": scn.step_hours,
+            "n_steps": steps,
+            "n_paths": n,
+            "slices": len(parts),
+            "path_steps": path_steps,
+            "draws_per_step": {"normals": normals, "uniforms": uniforms},
+            "model_s": summary(t_model),
+            "floor_s": summary(t_floor),
+            "model_path_steps_per_s": summary([path_steps / t for t in t_model]),
+            "floor_path_steps_per_s": summary([path_steps / t for t in t_floor]),
+            "model_over_floor": summary([m / f for m, f in zip(t_model, t_floor, strict=True)]),
+            "model_cpu_s": summary([m.thread_cpu for m in models]),
+            "floor_cpu_s": summary([f.thread_cpu for f in floors]),
+            "model_over_floor_cpu": summary(
+                [m.thread_cpu / f.thread_cpu for m, f in zip(models, floors, strict=True)]
+            ),
+            "model_cpu_over_wall": summary([m.thread_cpu / m.wall for m in models]),
+            "other_load_cores": summary(
+                [
+                    (m.other_load * m.wall + f.other_load * f.wall) / (m.wall + f.wall)
+                    for m, f in zip(models, floors, strict=True)
+                ]
+            ),
+        }
+    done.append(
+        checks.Check(
+            "timed_runs_identity",
+            "all",
+            True,
+            f"accounting identity held on every timed run_block ({len(CASES)} cases x "
+            f"{settings.repeats} repeats x {len(parts)} slices of {n} paths)",
+        )
+    )
+    return results
+
+
+# --------------------------------------------------------------------------------------------
+# 5. Parallel efficiency
+
+
+def measure_parallel(settings: Settings, done: list[checks.Check]) -> dict[str, Any]:
+    n = settings.paths
+    scn = engine.load_scenario(None, overrides={"paths": n})
+    warm = engine.load_scenario(None, overrides={"paths": min(n, 64)})
+    engine.simulate(warm, workers=2, block_paths=max(1, min(n, 64) // 2))
+    ones: list[Sample] = []
+    twos: list[Sample] = []
+    for r in range(settings.parallel_repeats):
+        log(f"parallel: repeat {r + 1}/{settings.parallel_repeats}")
+        sample, one = measure(engine.simulate, scn, block_paths=settings.block_paths, workers=1)
+        ones.append(sample)
+        sample, two = measure(engine.simulate, scn, block_paths=settings.block_paths, workers=2)
+        twos.append(sample)
+        check = checks.identical_outputs(
+            {k: one[k].values for k in one.data_vars},
+            {k: two[k].values for k in two.data_vars},
+            "parallel_identical",
+            "workers=1 vs workers=2",
+            "default",
+        )
+        checks.require(check, None)
+    done.append(
+        check._replace(detail=check.detail + f", on each of {settings.parallel_repeats} repeats")
+    )
+    path_steps = n * scn.n_steps
+    t1 = [s.wall for s in ones]
+    t2 = [s.wall for s in twos]
+    return {
+        "call": "engine.simulate(scenario, block_paths=B, workers=W, scheduler='threads')",
+        "scenario": "default",
+        "n_paths": n,
+        "n_steps": scn.n_steps,
+        "block_paths": settings.block_paths,
+        "engine_default_block_paths": DEFAULT_BLOCK_PATHS,
+        "n_blocks": math.ceil(n / settings.block_paths),
+        "workers_1_s": summary(t1),
+        "workers_2_s": summary(t2),
+        "workers_1_path_steps_per_s": summary([path_steps / t for t in t1]),
+        "workers_2_path_steps_per_s": summary([path_steps / t for t in t2]),
+        "speedup": summary([a / b for a, b in zip(t1, t2, strict=True)]),
+        "efficiency": summary([a / (2.0 * b) for a, b in zip(t1, t2, strict=True)]),
+        "workers_1_process_cores": summary([s.process_cores for s in ones]),
+        "workers_2_process_cores": summary([s.process_cores for s in twos]),
+        "workers_1_other_load_cores": summary([s.other_load for s in ones]),
+        "workers_2_other_load_cores": summary([s.other_load for s in twos]),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Report
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    lines = [
+        "  ".join(
+            h.ljust(w) if i == 0 else h.rjust(w)
+            for i, (h, w) in enumerate(zip(headers, widths, strict=True))
+        )
+    ]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in rows:
+        lines.append(
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+    return "\n".join("  " + line for line in lines)
+
+
+def _spread(s: dict[str, Any], fmt: str, scale: float = 1.0) -> str:
+    return f"{s['median'] * scale:{fmt}} [{s['min'] * scale:{fmt}}, {s['max'] * scale:{fmt}}]"
+
+
+def format_report(record: dict[str, Any]) -> str:
+    m = record["machine"]
+    cpu = m["cpu"]
+    v = m["versions"]
+    git = record["git"]
+    s = record["settings"]
+    out = [
+        "lphedge benchmarks"
+        + (" (--quick: sizes too small for meaningful figures)" if s["quick"] else ""),
+        f"  {record['date']}  commit {str(git['commit'])[:10]}"
+        + (" (uncommitted changes)" if git["dirty"] else "")
+        + f"  engine sha256 {git['engine_sha256'][:10]}",
+        f"  {cpu['model']}, {cpu['logical_cores']} logical cores ({cpu['usable_cores']} usable), "
+        f"{m['ram_gib']} GiB RAM, LLVM target {cpu['llvm_host_cpu']}",
+        f"  python {v['python']}, numpy {v['numpy']}, numba {v['numba']}, dask {v['dask']}, "
+        f"xarray {v['xarray']}",
+        f"  command: {record['command']}",
+        "  figures: median [min, max] over the repeats; ratios formed per repeat from "
+        "back-to-back timings",
+        "",
+        f"Checks ({len(record['checks'])}, all passed; all before any timing but the last two, "
+        "made on the timed runs)",
+    ]
+    for c in record["checks"]:
+        out.append(f"  ok  {c['name']:<28} {c['case']:<13} {c['detail']}")
+
+    comp = record.get("compile")
+    if comp:
+        out += [
+            "",
+            f"Compile time: first call of the path kernel on a {comp['probe_paths']}-path block "
+            f"({comp['n_steps']} steps), fresh interpreter each, {s['compile_repeats']} repeat(s)",
+        ]
+        rows = []
+        for label, key in (
+            ("cold (empty NUMBA_CACHE_DIR)", "cold"),
+            ("warm (default cache)", "warm"),
+        ):
+            p = comp[key]
+            rows.append(
+                [
+                    label,
+                    _spread(p["import_s"], ".2f"),
+                    _spread(p["first_call_s"], ".3f"),
+                    f"{p['second_call_s']['median'] * 1e3:.2f}",
+                    f"{p['process_wall_s']['median']:.2f}",
+                ]
+            )
+        out.append(
+            _table(
+                ["", "import s", "first call s", "2nd call ms", "process s"],
+                rows,
+            )
+        )
+        out.append(
+            f"  cold / warm first call: {_spread(comp['cold_over_warm_first_call'], '.0f')} x"
+        )
+        for w in comp["warnings"]:
+            out.append(f"  WARNING: {w}")
+
+    tp = record["throughput"]
+    first = next(iter(tp.values()))
+    out += [
+        "",
+        f"Single-core throughput: engine.simulate.run_block in the main thread, "
+        f"{first['n_paths']} paths, {s['repeats']} repeats, each in {first['slices']} slices "
+        "run model, floor, model, floor, ...",
+    ]
+    rows = []
+    for name, c in tp.items():
+        d = c["draws_per_step"]
+        rows.append(
+            [
+                name,
+                f"{c['n_steps']} x {c['step_hours']:g}h",
+                f"{d['normals']}N+{d['uniforms']}U",
+                _spread(c["model_path_steps_per_s"], ".2f", 1e-6),
+                _spread(c["floor_path_steps_per_s"], ".1f", 1e-6),
+                _spread(c["model_over_floor"], ".2f"),
+                _spread(c["model_over_floor_cpu"], ".2f"),
+                f"{c['model_cpu_over_wall']['median']:.0%}",
+                f"{c['other_load_cores']['median']:.2f}",
+            ]
+        )
+    out.append(
+        _table(
+            [
+                "case",
+                "steps",
+                "draws",
+                "model M path-steps/s",
+                "RNG floor M/s",
+                "model/floor (wall)",
+                "model/floor (CPU)",
+                "on-CPU",
+                "other load",
+            ],
+            rows,
+        )
+    )
+    out.append(
+        "  model/floor: time of the model over time of its draws alone, same paths and steps.\n"
+        "  on-CPU: the main thread's CPU time over wall time in the model runs (< 100 %: it was "
+        "descheduled).\n  other load: cores kept busy by everything else on the machine (other "
+        "processes, hypervisor steal)."
+    )
+
+    par = record["parallel"]
+    out += [
+        "",
+        f"Parallel: engine.simulate, threads scheduler, {par['n_paths']} paths in "
+        f"{par['n_blocks']} blocks of {par['block_paths']}, {s['parallel_repeats']} repeats "
+        "(1 worker, 2 workers, ...)",
+    ]
+    out.append(
+        _table(
+            ["", "time s", "M path-steps/s", "cores used", "other load"],
+            [
+                [
+                    f"workers={w}",
+                    _spread(par[f"workers_{w}_s"], ".3f"),
+                    _spread(par[f"workers_{w}_path_steps_per_s"], ".2f", 1e-6),
+                    _spread(par[f"workers_{w}_process_cores"], ".2f"),
+                    _spread(par[f"workers_{w}_other_load_cores"], ".2f"),
+                ]
+                for w in (1, 2)
+            ],
+        )
+    )
+    out.append(
+        f"  speedup t1/t2 {_spread(par['speedup'], '.2f')}, "
+        f"efficiency t1/(2 t2) {_spread(par['efficiency'], '.2f')}"
+    )
+    out += ["", f"Total {record['total_s']:.0f} s; JSON: {record['json_path']}"]
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------------------------
+# Command line
+
+
+def parse_args(argv: Sequence[str]) -> tuple[Settings, Path]:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="lphedge benchmarks: result checks, compile time, single-core throughput vs "
+        "the random-number floor, parallel efficiency. See benchmarks/README.md.",
+    )
+    parser.add_argument("--paths", type=int, help=f"paths per timed run (default {FULL['paths']})")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        help=f"throughput repeats (default {FULL['repeats']})",
+    )
+    parser.add_argument(
+        "--slices",
+        type=int,
+        help="model/floor slices per throughput repeat: finer interleaving against the VM's drift "
+        f"(default {FULL['slices']})",
+    )
+    parser.add_argument(
+        "--parallel-repeats",
+        type=int,
+        help="interleaved 1-worker/2-worker pairs (default 2 R - 1)",
+    )
+    parser.add_argument(
+        "--compile-repeats",
+        type=int,
+        help=f"cold/warm compile probe pairs (default {FULL['compile_repeats']}, ~12 s each)",
+    )
+    parser.add_argument(
+        "--check-paths",
+        type=int,
+        help=f"paths of the pre-timing check runs (default {FULL['check_paths']})",
+    )
+    parser.add_argument(
+        "--block-paths",
+        type=int,
+        help="task size of the parallel run (default: paths / 8, so both workers stay busy)",
+    )
+    parser.add_argument("--no-compile", action="store_true", help="skip the compile-time probes")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        help=f"where to write the JSON record (default {DEFAULT_JSON.relative_to(REPO_ROOT)}, "
+        f"or {QUICK_JSON.relative_to(REPO_ROOT)} with --quick)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"small sizes ({QUICK['paths']} paths, {QUICK['repeats']} repeats, one compile pair): "
+        "checks the machinery in ~20 s; the figures mean little",
+    )
+    args = parser.parse_args(list(argv))
+    base = QUICK if args.quick else FULL
+    paths = args.paths if args.paths is not None else base["paths"]
+    repeats = args.repeats if args.repeats is not None else base["repeats"]
+    settings = Settings(
+        paths=paths,
+        repeats=repeats,
+        slices=args.slices if args.slices is not None else base["slices"],
+        parallel_repeats=(
+            args.parallel_repeats if args.parallel_repeats is not None else max(1, 2 * repeats - 1)
+        ),
+        compile_repeats=(
+            args.compile_repeats if args.compile_repeats is not None else base["compile_repeats"]
+        ),
+        check_paths=args.check_paths if args.check_paths is not None else base["check_paths"],
+        block_paths=args.block_paths if args.block_paths is not None else max(1, paths // 8),
+        measure_compile=not args.no_compile,
+        quick=args.quick,
+    )
+    for name in ("paths", "repeats", "slices", "parallel_repeats", "check_paths", "block_paths"):
+        if getattr(settings, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if settings.measure_compile and settings.compile_repeats < 1:
+        parser.error("--compile-repeats must be at least 1 (or use --no-compile)")
+    json_path = args.json if args.json is not None else (QUICK_JSON if args.quick else DEFAULT_JSON)
+    return settings, json_path
+
+
+def run(settings: Settings, argv: Sequence[str], json_path: Path) -> dict[str, Any]:
+    start = time.perf_counter()
+    record: dict[str, Any] = {
+        "schema": SCHEMA,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": shlex.join(["python", "-m", "benchmarks", *argv]),
+        "python_executable": sys.executable,
+        "settings": asdict(settings),
+    }
+    record["machine"] = describe()
+    record["git"] = source_revision()
+    # nothing is timed before the results are checked
+    done = run_checks(settings)
+    # compile probes: fresh interpreters; this process stays idle meanwhile
+    record["compile"] = measure_compile(settings) if settings.measure_compile else None
+    record["throughput"] = measure_throughput(settings, done)
+    record["parallel"] = measure_parallel(settings, done)
+    record["checks"] = [c.as_dict() for c in done]
+    record["machine"]["load_average_at_end"] = (
+        list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    )
+    record["total_s"] = time.perf_counter() - start
+    record["json_path"] = str(json_path)
+    return record
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    settings, json_path = parse_args(argv)
+    try:
+        record = run(settings, argv, json_path)
+    except checks.CheckFailed as exc:
+        print(f"ABORTED (no results written): {exc}", file=sys.stderr)
+        return 2
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(record, indent=2) + "\n")
+    print(format_report(record))
+    return 0
