@@ -119,7 +119,9 @@ class PoolSpec(_Spec):
 
     @model_validator(mode="after")
     def _range_only_for_v3(self) -> PoolSpec:
-        if self.type == "v2" and "range" in self.model_fields_set:
+        # a resolved v2 scenario carries the default range; only a range set to other values is
+        # a mistake (it would be silently ignored)
+        if self.type == "v2" and self.range != RangeSpec():
             raise ValueError(
                 f"range = {self.range.model_dump()}: a v2 pool is full range; "
                 "a range needs pool.type: v3"

@@ -139,3 +139,13 @@ def test_resolved_scenario_round_trips_through_yaml(tmp_path):
 def test_simulate_rejects_bad_paths_before_running():
     with pytest.raises(InputError):
         engine.simulate(paths=-5)
+
+
+def test_resolved_scenarios_validate_again():
+    """Regression: a resolved v2 scenario carries the default range and must load again."""
+    for name in shipped_scenarios():
+        s = load_scenario(name)
+        assert load_scenario(s.to_dict()) == s
+        assert load_scenario(s, overrides={"paths": 10}).paths == 10
+    ds = engine.simulate(load_scenario(), paths=3, seed=1)
+    assert engine.simulate(load_scenario(), paths=3, seed=1).pnl.equals(ds.pnl)
