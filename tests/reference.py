@@ -1,0 +1,285 @@
+"""A plain-Python twin of one simulated path, written from MODEL.md (and the choices recorded in
+docs/model-notes.md), not from the kernels. No numba, no arrays: one float at a time.
+
+It consumes the very random numbers the engine draws for the path: the stream of (seed, path) made
+by `seed_stream`, read with `draw_steps`, whose per-step order is z_price, z_funding,
+[u_jump, z_jump if Merton], u_bridge (tests/test_rng.py checks that order against a plain-Python
+xoshiro256++). Everything else is recomputed here from the scenario:
+
+- capital (§2): K = V0 + C0, C0 = h delta_LP(P0) P0 / leverage, the opening trade's cost paid
+  from the margin;
+- market (§3): exact GBM log step; Merton jumps by inverting the Poisson(lambda dt) CDF at u_jump,
+  n jumps summing to N(n m, n v^2) = n m + sqrt(n) v z_jump, drift compensated; OU funding stepped
+  with its exact transition, the Gaussian shock split into a load on z_price (from the covariance
+  with the price's Brownian increment) and one on z_funding (Cholesky);
+- LP (§4): v2 x = L / sqrt(P), y = L sqrt(P); v3 with clipping; apr and arbitrage fees at the
+  left point of the step;
+- perp (§5): margin cash and entry price; equity E = cash + q (entry - P); MM = m q P; liquidation
+  price P_liq = (cash + q entry) / (q (1 + m)); Brownian-bridge crossing of the diffusive leg,
+  executes at P_liq; a jump through executes at the post-jump price; recovered
+  max(E_exec - penalty q P_exec, 0);
+- order of a step (§6), statistics and outputs (§7).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from engine.kernels.driver import D_BRIDGE, D_FUNDING, D_JUMP_U, D_JUMP_Z, D_PRICE, draw_steps
+from engine.kernels.rng import seed_stream
+from engine.scenario import Scenario
+
+HOURS_PER_YEAR = 8760.0
+
+
+def path_draws(seed: int, path: int, n_steps: int, merton: bool) -> list[dict[str, float]]:
+    """The random numbers of each step of path `path` under run seed `seed`, by name."""
+    state = np.empty(4, np.uint64)
+    seed_stream(state, np.uint64(seed), np.int64(path))
+    raw = np.empty((n_steps, 5))
+    draw_steps(state, raw, n_steps, merton)
+    steps = []
+    for row in raw:
+        step = {
+            "z_price": float(row[D_PRICE]),
+            "z_funding": float(row[D_FUNDING]),
+            "u_bridge": float(row[D_BRIDGE]),
+        }
+        if merton:
+            step["u_jump"] = float(row[D_JUMP_U])
+            step["z_jump"] = float(row[D_JUMP_Z])
+        steps.append(step)
+    return steps
+
+
+class Pool:
+    """The LP position: v2 full range, or v3 on [Pa, Pb]; L solved from V0 at P0."""
+
+    def __init__(self, scn: Scenario, value0: float | None = None) -> None:
+        self.v3 = scn.pool.type == "v3"
+        p0 = scn.market.spot
+        if self.v3:
+            self.pa = p0 * (1.0 + scn.pool.range.lower)
+            self.pb = p0 * (1.0 + scn.pool.range.upper)
+        else:
+            self.pa, self.pb = 0.0, math.inf
+        self.liquidity = 1.0
+        if value0 is not None:
+            self.liquidity = value0 / self.value(p0)
+
+    def amounts(self, p: float) -> tuple[float, float]:
+        """(x, y): risky tokens and quote tokens held at price p."""
+        L = self.liquidity
+        if not self.v3:
+            return L / math.sqrt(p), L * math.sqrt(p)
+        sa, sb = math.sqrt(self.pa), math.sqrt(self.pb)
+        if p <= self.pa:  # below the range: all in the risky token
+            return L * (1.0 / sa - 1.0 / sb), 0.0
+        if p >= self.pb:  # above: all in quote
+            return 0.0, L * (sb - sa)
+        s = math.sqrt(p)
+        return L * (1.0 / s - 1.0 / sb), L * (s - sa)
+
+    def value(self, p: float) -> float:
+        x, y = self.amounts(p)
+        return x * p + y
+
+    def in_range(self, p: float) -> bool:
+        return self.pa <= p <= self.pb
+
+
+def capital_split(scn: Scenario) -> tuple[float, float]:
+    """(V0, C0): K = V0 + h x0 P0 / leverage, with x0 P0 = a V0, a the risky share at spot."""
+    unit = Pool(scn)  # L = 1
+    p0 = scn.market.spot
+    share = unit.amounts(p0)[0] * p0 / unit.value(p0)
+    v0 = scn.capital / (1.0 + scn.hedge.ratio * share / scn.hedge.leverage)
+    return v0, scn.capital - v0
+
+
+def poisson_count(u: float, mean: float) -> int:
+    """The smallest n with u <= P(N <= n), N ~ Poisson(mean) (inversion; u in (0, 1])."""
+    if mean <= 0.0:
+        return 0
+    n, pmf = 0, math.exp(-mean)
+    cdf = pmf
+    while u > cdf and n < 200:
+        n += 1
+        pmf *= mean / n
+        cdf += pmf
+    return n
+
+
+def ou_loads(kappa: float, eta: float, rho: float, dt: float) -> tuple[float, float, float]:
+    """Exact OU step f' = theta + (f - theta) d + a z_price + b z_funding: the shock
+    eps = eta int_0^dt e^{-kappa (dt - u)} dB_u has Var = eta^2 (1 - e^{-2 kappa dt}) / (2 kappa)
+    and Cov(eps, W_dt) = rho eta (1 - e^{-kappa dt}) / kappa, with W_dt = sqrt(dt) z_price; so
+    a = Cov / sqrt(dt) and b = sqrt(Var - a^2)."""
+    if kappa > 0.0:
+        d = math.exp(-kappa * dt)
+        var = eta * eta * (1.0 - math.exp(-2.0 * kappa * dt)) / (2.0 * kappa)
+        cov = rho * eta * (1.0 - d) / kappa
+    else:
+        d, var, cov = 1.0, eta * eta * dt, rho * eta * dt
+    a = cov / math.sqrt(dt)
+    return d, a, math.sqrt(max(var - a * a, 0.0))
+
+
+def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
+    """One path of `scn` under run seed `seed`: the per-path outputs of MODEL §7 (and `events`,
+    the liquidation branches taken, for coverage checks)."""
+    price_spec, funding_spec = scn.market.price, scn.market.funding
+    hedge = scn.hedge
+    dt = scn.step_hours / HOURS_PER_YEAR
+    n_steps = scn.n_steps
+    merton = price_spec.model == "merton"
+    draws = path_draws(seed, path, n_steps, merton)
+
+    # market constants
+    mu, sigma = price_spec.drift, price_spec.vol
+    lam = price_spec.jump_intensity if merton else 0.0
+    jm, jv = price_spec.jump_mean, price_spec.jump_vol
+    kbar = math.exp(jm + 0.5 * jv * jv) - 1.0
+    drift_step = (mu - 0.5 * sigma * sigma - lam * kbar) * dt
+    sd_step = sigma * math.sqrt(dt)
+    if funding_spec.model == "ou":
+        theta = funding_spec.mean
+        f = funding_spec.initial_rate
+        decay, load_p, load_f = ou_loads(
+            funding_spec.reversion, funding_spec.vol, funding_spec.corr_with_price, dt
+        )
+    elif funding_spec.model == "constant":
+        theta = f = funding_spec.initial_rate
+        decay, load_p, load_f = 1.0, 0.0, 0.0
+    else:
+        theta = f = 0.0
+        decay, load_p, load_f = 1.0, 0.0, 0.0
+    cap = math.inf if funding_spec.cap is None else funding_spec.cap
+    pays_funding = funding_spec.model != "none"
+
+    # capital, LP, opening trade
+    p0 = scn.market.spot
+    v0, c0 = capital_split(scn)
+    pool = Pool(scn, v0)
+    x0, y0 = pool.amounts(p0)
+    m, penalty = hedge.maintenance_margin, hedge.liquidation_penalty
+    cost_rate = hedge.taker_fee + hedge.slippage_bps * 1e-4
+    q = hedge.ratio * x0
+    costs = cost_rate * q * p0
+    cash, entry = c0 - costs, p0
+
+    def equity(p: float) -> float:
+        return cash + q * (entry - p)
+
+    every_rebalance = round(hedge.rebalance.every_hours / scn.step_hours)
+
+    price, log_p = p0, math.log(p0)
+    value_lp = v0
+    fees = funding = perp_pnl = liquidation_loss = 0.0
+    liquidated, liquidation_time, n_rebalances = False, math.nan, 0
+    events: list[str] = []
+
+    wealth = value_lp + equity(price)
+    peak = max(scn.capital, wealth)
+    max_dd = (peak - wealth) / peak
+
+    for k, z in enumerate(draws):
+        # 2. price move; liquidation over the step with the hedge as it was
+        log_diffused = log_p + drift_step + sd_step * z["z_price"]
+        log_new = log_diffused
+        if merton:
+            n_jumps = poisson_count(z["u_jump"], lam * dt)
+            log_new += n_jumps * jm + math.sqrt(n_jumps) * jv * z["z_jump"]
+        price_new = math.exp(log_new)
+        exec_price = None
+        if q > 0.0:
+            h_log = math.log((cash + q * entry) / (q * (1.0 + m)))
+            if log_diffused >= h_log:
+                exec_price, why = math.exp(h_log), "endpoint"
+            elif sd_step > 0.0 and z["u_bridge"] < math.exp(
+                -2.0 * (h_log - log_p) * (h_log - log_diffused) / (sd_step * sd_step)
+            ):
+                exec_price, why = math.exp(h_log), "bridge"
+            elif log_new >= h_log:
+                exec_price, why = price_new, "jump"
+
+        # 3. mark to market (to the execution price if liquidated), funding, margin
+        if exec_price is not None:
+            perp_pnl += q * (price - exec_price)
+        else:
+            perp_pnl += q * (price - price_new)
+        f = theta + (f - theta) * decay + load_p * z["z_price"] + load_f * z["z_funding"]
+        hours_before, hours_after = k * scn.step_hours, (k + 1) * scn.step_hours
+        settlements = math.floor(hours_after / funding_spec.interval_hours + 1e-9) - math.floor(
+            hours_before / funding_spec.interval_hours + 1e-9
+        )
+        if pays_funding and settlements > 0 and q > 0.0 and exec_price is None:
+            payment = settlements * q * price_new * min(max(f, -cap), cap)
+            cash += payment
+            funding += payment
+            if equity(price_new) <= m * q * price_new:
+                exec_price, why = price_new, "funding"
+
+        # 4. LP fees over the step (left point), then revalue
+        fee_model = scn.pool.fees
+        if fee_model.model == "apr":
+            if pool.in_range(price):
+                fees += fee_model.apr * value_lp * dt
+        elif fee_model.model == "arbitrage":
+            fees += fee_model.fee_tier * abs(pool.amounts(price_new)[1] - pool.amounts(price)[1])
+            if pool.in_range(price):
+                days = scn.step_hours / 24.0
+                fees += fee_model.fee_tier * fee_model.noise_volume_to_tvl_per_day * value_lp * days
+        value_lp = pool.value(price_new)
+
+        # 5. rebalancing policy (never after a liquidation: the LP stays unhedged)
+        if not liquidated and exec_price is None and hedge.rebalance.policy != "none":
+            target = hedge.ratio * pool.amounts(price_new)[0]
+            if hedge.rebalance.policy == "periodic":
+                due = (k + 1) % every_rebalance == 0 and target != q
+            else:
+                due = abs(q - target) > hedge.rebalance.band * target
+            if due:
+                cost = cost_rate * abs(target - q) * price_new
+                cash += q * (entry - price_new) - cost  # realise the P&L, pay the cost
+                entry, q = price_new, target
+                costs += cost
+                n_rebalances += 1
+                if q > 0.0 and equity(price_new) <= m * q * price_new:
+                    exec_price, why = price_new, "rebalance"
+
+        if exec_price is not None:
+            e_exec = equity(exec_price)
+            recovered = max(e_exec - penalty * q * exec_price, 0.0)
+            liquidation_loss += e_exec - recovered
+            cash, entry, q = recovered, 0.0, 0.0
+            liquidated, liquidation_time = True, (k + 1) * scn.step_hours / 24.0
+            events.append(why)
+
+        # 6. running statistics
+        log_p, price = log_new, price_new
+        wealth = value_lp + fees + equity(price)
+        peak = max(peak, wealth)
+        max_dd = max(max_dd, (peak - wealth) / peak)
+
+    return {
+        "pnl": wealth - scn.capital,
+        "final_value": wealth,
+        "lp_value": value_lp,
+        "il": value_lp - (x0 * price + y0),
+        "fees": fees,
+        "funding": funding,
+        "trading_costs": costs,
+        "perp_pnl": perp_pnl,
+        "liquidation_loss": liquidation_loss,
+        "liquidated": liquidated,
+        "liquidation_time": liquidation_time,
+        "max_drawdown": max_dd,
+        "n_rebalances": n_rebalances,
+        "final_price": price,
+        "final_hedge": q,
+        "events": events,
+    }
