@@ -35,14 +35,19 @@ caps, fat tails); `funding_stats` reports them so the user can see what the fit 
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
 
 import numpy as np
+import yaml
 
-from engine.data import Series, returns_over
+from engine.data import Series, iso, read_funding, read_prices, returns_over
 from engine.errors import InputError
+from engine.scenario import Scenario, load_scenario
 
 BASELINE_RATE = 0.0001  # 0.01 % per interval: the exchanges' interest component
 _POISSON_TAIL = 1e-12
@@ -368,3 +373,128 @@ def funding_stats(funding: Series) -> dict[str, float]:
         "annualised_mean": float(f.mean() * periods_per_year),
         "lag1_autocorrelation": lag1,
     }
+
+
+# --------------------------------------------------------------------------------------------
+# The whole calibration: data files -> fits -> a ready-to-run scenario
+
+
+@dataclass(frozen=True)
+class Calibration:
+    prices: Series
+    price: PriceFit
+    funding: Series | None = None
+    funding_fit: FundingFit | None = None
+    funding_stats: dict[str, float] | None = None
+
+    @property
+    def spot(self) -> float:
+        return float(self.prices.values[-1])
+
+
+def calibrate(
+    prices_path: str | Path,
+    funding_path: str | Path | None = None,
+    model: str = "gbm",
+    start: str | datetime | None = None,
+    end: str | datetime | None = None,
+) -> Calibration:
+    """Read the files (rows in [start, end)), fit the price model and, with a funding file, OU
+    funding. Raises InputError on bad input."""
+    if model not in ("gbm", "merton"):
+        raise InputError("--model", model, "expected gbm or merton")
+    prices = read_prices(prices_path, start, end)
+    fit = fit_price(prices.log_returns(), prices.dt_years, model)
+    if funding_path is None:
+        return Calibration(prices, fit)
+    funding = read_funding(funding_path, start, end)
+    return Calibration(prices, fit, funding, fit_funding(funding, prices), funding_stats(funding))
+
+
+def _g(x: float, digits: int = 6) -> str:
+    """A number for YAML: `digits` significant digits, always read back as a float."""
+    text = f"{x:.{digits}g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        if "." not in mantissa:
+            mantissa += ".0"
+        return f"{mantissa}e{int(exponent):+d}"  # YAML 1.1 floats need the sign
+    return text if "." in text or "n" in text else text + ".0"
+
+
+def _line(key: str, est: Estimate, indent: int) -> str:
+    se = "n/a" if not math.isfinite(est.se) else _g(est.se, 3)
+    return f"{' ' * indent}{key}: {_g(est.value)}  # s.e. {se}"
+
+
+def scenario_yaml(cal: Calibration) -> str:
+    """The calibrated scenario as YAML text, with the standard errors and provenance in comments.
+    Keys not written take the built-in defaults."""
+    p, fit = cal.prices, cal.price
+    lines = [
+        "# Calibrated by `lphedge calibrate` from historical data.",
+        f"# prices: {p.path} ({p.column}), {p.describe_range()}, every {p.interval_hours:g} h",
+        f"#   {fit.n:,} log returns between rows one interval apart; {p.gaps} gap(s) dropped "
+        f"({p.missing_intervals} missing intervals)",
+        f"#   price model {fit.model}: parameters annualised (365-day year); s.e. = standard error",
+    ]
+    lines += [f"#   note: {note}" for note in fit.notes]
+    if cal.funding is not None and cal.funding_fit is not None and cal.funding_stats is not None:
+        f, ff, st = cal.funding, cal.funding_fit, cal.funding_stats
+        lines += [
+            f"# funding: {f.path}, {f.describe_range()}, every {f.interval_hours:g} h",
+            f"#   {ff.n:,} AR(1) pairs; {f.gaps} gap(s) dropped; lag-1 autocorrelation "
+            f"{_g(ff.b.value, 4)} (s.e. {_g(ff.b.se, 2)})",
+            f"#   data: mean {_g(st['mean'], 4)}, sd {_g(st['sd'], 4)}, min {_g(st['min'], 4)}, "
+            f"max {_g(st['max'], 4)}, share < 0 {100 * st['share_negative']:.1f} %, "
+            f"share exactly 0.01 % {100 * st['share_at_baseline']:.1f} % (the OU model has no "
+            "point mass there)",
+        ]
+    else:
+        lines.append("# funding: not calibrated (no funding file); the engine's defaults apply")
+    lines += [
+        "# Everything not set here (pool, hedge, horizon, paths, ...) is the built-in default.",
+        f"name: calibrated-{fit.model}",
+        "description: "
+        + json.dumps(
+            f"Default position, {fit.model} price"
+            + (" and OU funding" if cal.funding_fit is not None else "")
+            + f" calibrated to {p.path.name} {p.describe_range()}"
+        ),
+        "market:",
+        f"  spot: {_g(cal.spot, 10)}  # the last close, {iso(p.end)} bar",
+        "  price:",
+        f"    model: {fit.model}",
+    ]
+    for key in ("drift", "vol", "jump_intensity", "jump_mean", "jump_vol"):
+        if key in fit.params:
+            lines.append(_line(key, fit.params[key], 4))
+    if cal.funding is not None and cal.funding_fit is not None:
+        ff = cal.funding_fit
+        lines += [
+            "  funding:",
+            "    model: ou",
+            f"    interval_hours: {_g(ff.interval_hours)}",
+            f"    initial: {_g(float(cal.funding.values[-1]))}  # the last settled rate",
+            _line("mean", ff.params["mean"], 4),
+            _line("reversion", ff.params["reversion"], 4),
+            _line("vol", ff.params["vol"], 4),
+        ]
+        if "corr_with_price" in ff.params:
+            lines.append(
+                _line("corr_with_price", ff.params["corr_with_price"], 4)
+                + f" (from {ff.n_corr:,} intervals with both prices)"
+            )
+        else:
+            lines.append("    corr_with_price: 0.0  # not estimable: no overlapping prices")
+        lines.append(
+            f"    cap: 0.004  # not fitted (engine default); data |max| "
+            f"{_g(max(abs(float(cal.funding.values.min())), float(cal.funding.values.max())), 4)}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def calibrated_scenario(cal: Calibration) -> tuple[str, Scenario]:
+    """The YAML text and the Scenario it validates into (InputError if it does not)."""
+    text = scenario_yaml(cal)
+    return text, load_scenario(yaml.safe_load(text))
