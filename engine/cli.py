@@ -288,6 +288,10 @@ def calibration_rows(cal: Calibration) -> list[tuple[str, str, str]]:
         ("price model", fit.model, ""),
     ]
     rows += [(f"price.{k}", fmt(e.value), fmt(e.se)) for k, e in fit.params.items()]
+    if fit.model == "merton":
+        pp = {k: e.value for k, e in fit.params.items()}
+        total = pp["vol"] ** 2 + pp["jump_intensity"] * (pp["jump_mean"] ** 2 + pp["jump_vol"] ** 2)
+        rows.append(("total vol (derived)", fmt(math.sqrt(total)), ""))
     rows += [("note", n, "") for n in fit.notes]
     if cal.funding is not None and cal.funding_fit is not None and cal.funding_stats is not None:
         f, ff, st = cal.funding, cal.funding_fit, cal.funding_stats
