@@ -26,7 +26,7 @@ from engine.calibrate import (
     fit_ou,
     funding_stats,
 )
-from engine.data import read_funding, read_prices
+from engine.data import read_funding, read_prices, returns_over
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"  # the shared data sits next to the repository
@@ -374,3 +374,33 @@ def test_scenario_yaml_round_trips_small_numbers(tmp_path):
     for key in ("initial", "mean", "reversion", "vol", "corr_with_price"):
         assert isinstance(data["market"]["funding"][key], float), key
     assert scn.market.funding.mean == pytest.approx(cal.funding_fit.params["mean"].value, rel=1e-5)
+
+
+def test_prices_line_up_with_funding_times(tmp_path):
+    # hourly bars stamped at their open: the price at 08:00 is the close of the 07:00 bar
+    rows = ["timestamp,close"] + [f"2024-01-01T{h:02d}:00:00Z,{100.0 + h}" for h in range(24)]
+    prices = read_prices(write(tmp_path, "\n".join(rows) + "\n"))
+    times = np.array([8, 16], dtype=np.int64) * 3600 + prices.times[0]
+    r = returns_over(prices, np.concatenate([[prices.times[0] + 3600], times]))
+    assert r.tolist() == pytest.approx([math.log(107 / 100), math.log(115 / 107)])
+    # a time with no bar gives NaN, not a wrong return
+    r = returns_over(prices, np.array([prices.times[0] + 3600, prices.times[0] + 30 * 3600]))
+    assert np.isnan(r).all()
+
+
+@needs_data
+def test_calibrate_cli_merton_on_march_2020(tmp_path):
+    out = tmp_path / "m.yaml"
+    args = [
+        "calibrate", str(ETH_1H), "--model", "merton",
+        "--start", "2020-03-01", "--end", "2020-04-01", "--out", str(out),
+    ]  # fmt: skip
+    result = runner.invoke(cli.app, args)
+    assert result.exit_code == 0, result.stderr
+    scn = engine.load_scenario(out)
+    price = scn.market.price
+    assert price.model == "merton" and price.jump_intensity > 0.0 and price.jump_vol > 0.0
+    assert "total vol (derived)" in result.stdout
+    # the month of the March 2020 crash: total variance well above the 2020-2024 average
+    total = price.vol**2 + price.jump_intensity * (price.jump_mean**2 + price.jump_vol**2)
+    assert math.sqrt(total) > 1.0
