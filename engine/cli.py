@@ -6,8 +6,10 @@ written) or a usage error; 1 an internal error (set LPHEDGE_DEBUG=1 for the trac
 
 from __future__ import annotations
 
+import math
 import os
 import re
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +23,8 @@ from rich.console import Console
 from rich.table import Table
 
 from engine import __version__
+from engine.calibrate import Calibration, calibrated_scenario
+from engine.calibrate import calibrate as run_calibration
 from engine.errors import InputError
 from engine.metrics import summary as summarise
 from engine.scenario import Scenario, load_scenario, parse_override, shipped_scenarios
@@ -264,6 +268,127 @@ def validate(
         typer.echo(
             f"ok: {scn.name} ({scn.n_steps} steps of {_num(scn.step_hours)} h, {scn.paths} paths)"
         )
+
+
+def calibration_rows(cal: Calibration) -> list[tuple[str, str, str]]:
+    """The fitted values as (parameter, value, s.e.) rows."""
+
+    def fmt(x: float) -> str:
+        return "n/a" if not math.isfinite(x) else f"{x:.6g}"
+
+    p, fit = cal.prices, cal.price
+    rows = [
+        ("prices", f"{p.path.name}: {p.describe_range()}, every {_num(p.interval_hours)} h", ""),
+        (
+            "returns",
+            f"{fit.n:,} ({p.gaps} gaps dropped, {p.missing_intervals} intervals missing)",
+            "",
+        ),
+        ("spot (last close)", fmt(cal.spot), ""),
+        ("price model", fit.model, ""),
+    ]
+    rows += [(f"price.{k}", fmt(e.value), fmt(e.se)) for k, e in fit.params.items()]
+    if fit.model == "merton":
+        pp = {k: e.value for k, e in fit.params.items()}
+        total = pp["vol"] ** 2 + pp["jump_intensity"] * (pp["jump_mean"] ** 2 + pp["jump_vol"] ** 2)
+        rows.append(("total vol (derived)", fmt(math.sqrt(total)), ""))
+    rows += [("note", n, "") for n in fit.notes]
+    if cal.funding is not None and cal.funding_fit is not None and cal.funding_stats is not None:
+        f, ff, st = cal.funding, cal.funding_fit, cal.funding_stats
+        rows += [
+            (
+                "funding",
+                f"{f.path.name}: {f.describe_range()}, every {_num(f.interval_hours)} h",
+                "",
+            ),
+            ("AR(1) pairs", f"{ff.n:,} ({f.gaps} gaps dropped)", ""),
+            ("funding lag-1 autocorr", fmt(ff.b.value), fmt(ff.b.se)),
+        ]
+        rows += [(f"funding.{k}", fmt(e.value), fmt(e.se)) for k, e in ff.params.items()]
+        rows += [
+            ("funding data mean / sd", f"{fmt(st['mean'])} / {fmt(st['sd'])}", ""),
+            ("funding data min / max", f"{fmt(st['min'])} / {fmt(st['max'])}", ""),
+            (
+                "share < 0 / = 0.01 %",
+                f"{_pct(st['share_negative'])} / {_pct(st['share_at_baseline'])}",
+                "",
+            ),
+        ]
+    return rows
+
+
+def write_text_atomic(path: Path, text: str, overwrite: bool) -> None:
+    """Write `text` to `path` through a temporary file in the same folder and one rename."""
+    if path.exists() and not overwrite:
+        raise InputError("--out", str(path), "already exists; pass --overwrite to replace it")
+    if path.exists() and not path.is_file():
+        raise InputError("--out", str(path), "is not a file")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise InputError("--out", str(path), f"folder {parent} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@app.command()
+def calibrate(
+    prices: Annotated[
+        Path, typer.Argument(metavar="PRICES.csv", help="Price CSV: columns timestamp, close.")
+    ],
+    funding: Annotated[
+        Path | None,
+        typer.Option(
+            "--funding", metavar="FUNDING.csv", help="Funding CSV: timestamp, funding_rate."
+        ),
+    ] = None,
+    model: Annotated[
+        str, typer.Option("--model", help="Price model to fit: gbm or merton.")
+    ] = "gbm",
+    start: Annotated[
+        str | None, typer.Option("--start", help="First date used (inclusive), e.g. 2020-01-01.")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--end", help="End date (exclusive), e.g. 2025-01-01.")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the scenario YAML here; default: print it to stdout."),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing --out file.")
+    ] = False,
+) -> None:
+    """Fit the price model (and OU funding) to historical data; write a ready-to-run scenario.
+
+    The table of fitted values and standard errors goes to stdout with --out, to stderr otherwise
+    (stdout then carries the YAML alone).
+    """
+    with _reported_errors():
+        if out is not None and out.exists() and not overwrite:
+            raise InputError("--out", str(out), "already exists; pass --overwrite to replace it")
+        cal = run_calibration(prices, funding, model, start, end)
+        text, _ = calibrated_scenario(cal)  # validated by load_scenario
+        rows = calibration_rows(cal)
+        width = max(len(r[0]) for r in rows)
+        lines = [
+            f"{label:<{width}}  {value}" + (f"  (s.e. {se})" if se else "")
+            for label, value, se in rows
+        ]
+        if out is None:
+            for line in lines:
+                _err(line)
+            typer.echo(text, nl=False)
+        else:
+            write_text_atomic(out, text, overwrite)
+            for line in lines:
+                typer.echo(line)
+            typer.echo(f"wrote {out}")
 
 
 def main() -> None:
