@@ -151,8 +151,7 @@ def headline_rows(ent: Entity) -> list[tuple[str, str]]:
         rows.append(
             (
                 f"VaR {_level(key)}",
-                f"<b>{money(t['var'])}</b> ({pct(t['var_fraction'])}) "
-                f"{_ci(*t['var_ci'])}",
+                f"<b>{money(t['var'])}</b> ({pct(t['var_fraction'])}) {_ci(*t['var_ci'])}",
             )
         )
         rows.append(
@@ -201,9 +200,7 @@ def headline_rows(ent: Entity) -> list[tuple[str, str]]:
         ("trading_costs", "mean trading costs"),
     ):
         if name in means:
-            rows.append(
-                (label, f"{money(means[name]['mean'])} ± {money(means[name]['stderr'])}")
-            )
+            rows.append((label, f"{money(means[name]['mean'])} ± {money(means[name]['stderr'])}"))
     hedge = m.get("hedge")
     if hedge:
         he = hedge["effectiveness"]
@@ -315,7 +312,9 @@ def _attribution_table(ents: Sequence[Entity]) -> str:
         f"<tr class='total'><th>total = P&amp;L (ES)</th><td><b>{money(m['pnl']['mean'])}</b> ± "
         f"{money(m['pnl']['stderr'])}</td>{total}</tr>"
     )
-    return f"<table class='attr'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    return (
+        f"<table class='attr'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
 def _img(png: str, alt: str) -> str:
@@ -477,7 +476,10 @@ def _sweep_section(label: str, ds: xr.Dataset, ents: Sequence[Entity]) -> str:
             line_label = ", ".join(f"{d}={v}" for d, v in zip(dims[1:], combo, strict=True))
             sel = [by[(x, *combo)] for x in coords[0]]
             lines.append(
-                {"label": line_label, **{k: [triple(e, k) for e in sel] for k in ("es", "liq", "mean")}}
+                {
+                    "label": line_label,
+                    **{k: [triple(e, k) for e in sel] for k in ("es", "liq", "mean")},
+                }
             )
         numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in coords[0])
         png = plots.sweep_lines(dims[0], coords[0], lines, categorical=not numeric)

@@ -1,4 +1,4 @@
-"""The report's figures: matplotlib (Agg, no pyplot state), returned as base64 PNG strings.
+"""The report's figures: matplotlib Figures on the Agg canvas (no pyplot, no global state), returned as base64 PNG strings.
 
 Each function takes data and returns the PNG; none reads files or computes risk metrics beyond
 what it draws. User text that reaches a figure (run labels) goes through `plain` so matplotlib does
@@ -12,13 +12,10 @@ import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # before anything imports pyplot; the report itself never does
-
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 LEVEL_COLORS = {"0.95": "#ff7f0e", "0.99": "#d62728", "0.999": "#7f0000"}
@@ -31,6 +28,8 @@ def plain(text: object) -> str:
 
 
 def _png(fig: Figure) -> str:
+    """Render with the Agg canvas (no pyplot, no global backend switch) to base64 PNG."""
+    FigureCanvasAgg(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
     return base64.b64encode(buf.getvalue()).decode("ascii")
@@ -50,9 +49,7 @@ def _bins(arrays: Sequence[np.ndarray], n: int = 80) -> np.ndarray:
     return np.linspace(lo, hi, n + 1)
 
 
-def pnl_distribution(
-    runs: Sequence[Mapping[str, Any]], unhedged: np.ndarray | None = None
-) -> str:
+def pnl_distribution(runs: Sequence[Mapping[str, Any]], unhedged: np.ndarray | None = None) -> str:
     """Histogram(s) of the P&L; for one run, VaR (dashed) and ES (solid) marked at -VaR, -ES.
 
     `runs`: [{"label", "pnl", "tail": risk_metrics()["tail"]}]; `unhedged`: the unhedged LP's P&L
@@ -192,7 +189,9 @@ def drawdown(runs: Sequence[Mapping[str, Any]], thresholds: Sequence[float]) -> 
     ax1.set_ylabel("paths (log scale)")
     ax2.set_ylabel("P(MDD > x) (log scale)")
     ax1.legend(fontsize=8)
-    ax2.set_title("dashed: thresholds " + ", ".join(f"{100 * t:g} %" for t in thresholds), fontsize=9)
+    ax2.set_title(
+        "dashed: thresholds " + ", ".join(f"{100 * t:g} %" for t in thresholds), fontsize=9
+    )
     return _png(fig)
 
 
