@@ -134,6 +134,8 @@ def test_plain_run_report(stores: dict[str, Path], tmp_path: Path) -> None:
     assert f"<b>{pct(m['liquidation']['probability'])}</b>" in page
     assert f"{ds.attrs['seed']}" in page and "800" in page
     assert "steps of 4 h" in page  # fee figures quoted with the step size
+    assert "Key findings." in page
+    assert f"{money(m['tail']['0.99']['var'])} (VaR 99 %" in page
 
 
 def test_default_output_beside_the_run(stores: dict[str, Path], tmp_path: Path) -> None:

@@ -111,6 +111,11 @@ def pct(x: float | None, digits: int = 2) -> str:
     return f"{100.0 * x:.{digits}f} %"
 
 
+def _g(x: object) -> str:
+    """A stored number in its shortest form (90.0 -> 90); anything else escaped."""
+    return f"{x:g}" if isinstance(x, int | float | np.number) else esc("?" if x is None else x)
+
+
 def _level(key: str) -> str:
     return f"{100.0 * float(key):g} %"
 
@@ -261,8 +266,8 @@ def _scenario_section(label: str, ds: xr.Dataset, anchor: str) -> str:
         ("paths", f"{int(ds.sizes['path']):,}"),
         (
             "horizon",
-            f"{esc(a.get('horizon_days', '?'))} days in {esc(a.get('n_steps', '?'))} steps of "
-            f"{esc(a.get('step_hours', '?'))} h",
+            f"{_g(a.get('horizon_days'))} days in {_g(a.get('n_steps'))} steps of "
+            f"{_g(a.get('step_hours'))} h",
         ),
         ("capital K", money(float(a["capital"]))),
     ]
@@ -326,14 +331,65 @@ def _img(png: str, alt: str) -> str:
 
 
 def _warnings(ents: Sequence[Entity]) -> str:
-    items = []
+    """The warnings of every entity; one that several entities share is listed once, with them."""
+    where: dict[str, list[str]] = {}
     for e in ents:
         for w in e.metrics["warnings"]:
-            who = f"{esc(e.label)}: " if len(ents) > 1 else ""
-            items.append(f"<li>{who}{esc(w)}</li>")
-    if not items:
+            where.setdefault(w, []).append(e.label)
+    if not where:
         return ""
+    items = []
+    for w, labels in where.items():
+        if len(ents) == 1:
+            who = ""
+        elif len(labels) == len(ents):
+            who = "all runs / points: "
+        else:
+            who = "; ".join(labels) + ": "
+        items.append(f"<li>{esc(who)}{esc(w)}</li>")
     return f"<div class='warnbox'><b>Warnings</b><ul>{''.join(items)}</ul></div>"
+
+
+def _key_findings(e: Entity) -> str:
+    """A few plain sentences stating the headline numbers of one run."""
+    m = e.metrics
+    a = e.ds.attrs
+    key = "0.99" if "0.99" in m["tail"] else next(iter(m["tail"]))
+    t = m["tail"][key]
+    level = _level(key)
+    sentences = [
+        f"Over {_g(a.get('horizon_days'))} days on capital K = {money(m['capital'])}, the mean "
+        f"P&amp;L is {money(m['pnl']['mean'])} (± {money(m['pnl']['stderr'])}, one standard "
+        f"error) and a loss occurs on {pct(m['loss_exceedance'].get('0', {}).get('p'), 1)} of "
+        "the paths.",
+        f"In the worst {pct(1 - float(key), 0)} of paths the loss is at "
+        f"least {money(t['var'])} (VaR {level}, {pct(t['var_fraction'], 1)} of K) and "
+        f"{money(t['es'])} on average (ES {level}, {pct(t['es_fraction'], 1)} of K).",
+    ]
+    liq = m.get("liquidation")
+    if liq and liq["count"]:
+        given = liq.get("time_given_liquidated") or {}
+        sentences.append(
+            f"The short hedge is liquidated on {pct(liq['probability'], 1)} of the paths "
+            f"(95 % CI {pct(liq['ci'][0], 1)} to {pct(liq['ci'][1], 1)}), after a median of "
+            f"{given.get('median', float('nan')):.0f} days when it is; the LP then runs unhedged."
+        )
+    elif liq:
+        sentences.append(f"No path is liquidated (95 % upper bound {pct(liq['ci'][1], 2)}).")
+    hedge = m.get("hedge")
+    if hedge and hedge["effectiveness"] is not None and liq is not None:
+        sentences.append(
+            f"Against the unhedged LP on the same paths the hedge removes "
+            f"{pct(hedge['effectiveness'], 0)} of the P&amp;L variance (ES {level}: "
+            f"{money(hedge['unhedged_es'].get(key))} unhedged against {money(t['es'])} hedged)."
+        )
+    dd = m.get("drawdown")
+    if dd:
+        sentences.append(
+            f"The portfolio's maximum drawdown exceeds 20 % on "
+            f"{pct(dd['exceedance'].get('0.2', {}).get('p'), 1)} of paths."
+        )
+    return f"<div class='findings'><b>Key findings.</b> {' '.join(sentences)}</div>"
 
 
 def _detail_sections(ents: Sequence[Entity], suffix: str = "") -> str:
@@ -367,9 +423,16 @@ def _detail_sections(ents: Sequence[Entity], suffix: str = "") -> str:
     )
 
     fans = []
+    shown_prices: list[np.ndarray] = []
     for e in ents[:MAX_DETAILED]:
         if "sample_value" in e.ds and e.ds["sample_value"].sizes.get("sample", 0) > 0:
             price = e.ds["sample_price"].values if "sample_price" in e.ds else None
+            if price is not None:
+                # common random numbers: sweep points share their price paths; draw them once
+                if any(np.array_equal(price, p, equal_nan=True) for p in shown_prices):
+                    price = None
+                else:
+                    shown_prices.append(price)
             png = plots.fan_chart(
                 np.asarray(e.ds["time"].values, dtype=np.float64),
                 np.asarray(e.ds["sample_value"].values),
@@ -524,6 +587,8 @@ thead th{background:#eef3f9}table.kv th,table.headline tbody th{background:#f7f7
 tr.total{background:#f3f3f3}
 .ci{color:#666;font-size:12px}.warn{color:#b00;font-size:12px;font-weight:bold}
 .warnbox{border:1px solid #e0a000;background:#fff8e1;padding:8px 14px;margin:14px 0}
+.findings{border-left:4px solid #1f77b4;background:#f2f7fc;padding:10px 14px;margin:14px 0;
+line-height:1.5}
 .caption{color:#444;font-size:13px;max-width:1100px}
 img{max-width:100%;display:block;margin:8px 0}
 pre{background:#f6f6f6;padding:8px;font-size:12px;overflow:auto}
@@ -560,6 +625,12 @@ def build_report(
     for i, (label, ds) in enumerate(runs):
         body.append(_scenario_section(label, ds, f"scenario-{i}"))
     body.append(_warnings(ents))
+    if len(ents) == 1:
+        body.append(_key_findings(ents[0]))
+
+    for i, (label, ds) in enumerate(runs):
+        if sweep_dims(ds):
+            body.append(_sweep_section(label, ds, [e for e in ents if e.run == i]))
 
     detailed = ents[:MAX_DETAILED]
     body.append("<section><h2>Headline</h2>")
@@ -569,10 +640,6 @@ def build_report(
             "the table across the swept settings lists all of them.</p>"
         )
     body.append(_headline_table(detailed) + "</section>")
-
-    for i, (label, ds) in enumerate(runs):
-        if sweep_dims(ds):
-            body.append(_sweep_section(label, ds, [e for e in ents if e.run == i]))
 
     body.append(_detail_sections(detailed))
     body.append(

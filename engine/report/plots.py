@@ -282,7 +282,9 @@ def sweep_heatmaps(
         fig.colorbar(im, ax=ax, shrink=0.85)
         for (i, j), v in np.ndenumerate(grid):
             text = "n/a" if not np.isfinite(v) else (f"{100 * v:.1f}%" if pct else f"{v:,.0f}")
-            ax.text(j, i, text, ha="center", va="center", fontsize=8)
+            shade = im.norm(v) if np.isfinite(v) else 0.5
+            color = "white" if abs(float(shade) - 0.5) > 0.3 else "black"  # dark ends of RdYlGn
+            ax.text(j, i, text, ha="center", va="center", fontsize=9, color=color)
         ax.set_xticks(range(len(coords[1])), [plain(v) for v in coords[1]])
         ax.set_yticks(range(len(coords[0])), [plain(v) for v in coords[0]])
         ax.set_xlabel(plain(dims[1]))
