@@ -188,7 +188,7 @@ def drawdown(runs: Sequence[Mapping[str, Any]], thresholds: Sequence[float]) -> 
         ax.grid(alpha=0.3)
     ax1.set_ylabel("paths (log scale)")
     ax2.set_ylabel("P(MDD > x) (log scale)")
-    ax1.legend(fontsize=8)
+    ax1.legend(fontsize=8, loc="upper right")
     ax2.set_title(
         "dashed: thresholds " + ", ".join(f"{100 * t:g} %" for t in thresholds), fontsize=9
     )
@@ -226,7 +226,7 @@ def attribution(runs: Sequence[Mapping[str, Any]], es_key: str = "0.99") -> str:
         ax.set_xlabel("quote units")
         ax.grid(alpha=0.3, axis="x")
     if len(runs) > 1:
-        ax1.legend(fontsize=8)
+        ax1.legend(fontsize=8, loc="upper right")
     return _png(fig)
 
 
@@ -265,7 +265,7 @@ def sweep_lines(
         ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.3)
     if any(line["label"] for line in lines):
-        axes[0].legend(fontsize=8)
+        axes[0].legend(fontsize=8, loc="best")
     return _png(fig)
 
 
