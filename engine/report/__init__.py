@@ -174,7 +174,7 @@ def headline_rows(ent: Entity) -> list[tuple[str, str]]:
         rows.append(
             (
                 "liquidation probability",
-                f"<b>{pct(liq['probability'])}</b> {_ci(*liq['ci'], fmt=pct)} "
+                f"<b>{pct(liq['probability'])}</b> {_ci(liq['ci'][0], liq['ci'][1], pct)} "
                 f"<span class='ci'>{liq['count']:,} of {m['paths']:,} paths</span>",
             )
         )
@@ -559,7 +559,7 @@ def _sweep_section(label: str, ds: xr.Dataset, ents: Sequence[Entity]) -> str:
         rows.append(
             f"<tr>{cells}<td>{money(m['pnl']['mean'])} ± {money(m['pnl']['stderr'])}</td>"
             f"<td>{money(t['var'])}</td><td>{money(t['es'])} ({pct(t['es_fraction'])})</td>"
-            f"<td>{pct(liq['probability'])} {_ci(*liq['ci'], fmt=pct)}</td>"
+            f"<td>{pct(liq['probability'])} {_ci(liq['ci'][0], liq['ci'][1], pct)}</td>"
             f"<td>{pct(m['drawdown']['quantiles']['0.95'])}</td>"
             f"<td>{'n/a' if he is None else f'{he:.3f}'}{warn}</td></tr>"
         )

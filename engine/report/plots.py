@@ -40,13 +40,13 @@ def _money_axis(ax: Any, axis: str = "x") -> None:
     (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
 
 
-def _bins(arrays: Sequence[np.ndarray], n: int = 80) -> np.ndarray:
+def _bins(arrays: Sequence[np.ndarray], n: int = 80) -> list[float]:
     values = np.concatenate([a[np.isfinite(a)] for a in arrays])
     lo, hi = np.quantile(values, [0.0005, 0.9995]) if values.size else (0.0, 1.0)
     lo, hi = float(min(lo, values.min(initial=lo))), float(max(hi, values.max(initial=hi)))
     if hi <= lo:
         hi = lo + 1.0
-    return np.linspace(lo, hi, n + 1)
+    return np.linspace(lo, hi, n + 1).tolist()
 
 
 def pnl_distribution(runs: Sequence[Mapping[str, Any]], unhedged: np.ndarray | None = None) -> str:
@@ -99,7 +99,9 @@ def fan_chart(
     panels = 2 if price is not None else 1
     fig = Figure(figsize=(11, 4.2 * panels))
     axes = np.atleast_1d(fig.subplots(panels, 1, sharex=True))
-    series = [(axes[0], value, capital, "portfolio value W (quote units)", "capital K")]
+    series: list[tuple[Any, np.ndarray, float | None, str, str]] = [
+        (axes[0], value, capital, "portfolio value W (quote units)", "capital K")
+    ]
     if price is not None:
         series.append((axes[1], price, spot, "price of the risky asset (quote per unit)", "P0"))
     for ax, data, ref, ylabel, ref_label in series:
