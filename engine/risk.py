@@ -137,30 +137,54 @@ def mean_with_stderr(x: npt.ArrayLike) -> dict[str, float | None]:
     return {"mean": _finite(float(values.mean())), "stderr": _finite(sd / math.sqrt(n))}
 
 
-def quantile_rank_interval(n: int, level: float, z: float = Z_95) -> tuple[int | None, int | None]:
+def _binomial_cdf(n: int, p: float) -> tuple[int, np.ndarray]:
+    """(k0, cdf): P(B <= k) for k = k0, k0 + 1, ... over the window holding all but a negligible
+    part (< 1e-25) of the Binomial(n, p) mass, computed from log-gamma pmfs."""
+    spread = math.sqrt(n * p * (1.0 - p))
+    k0 = max(0, math.floor(n * p - 12.0 * spread - 12.0))
+    k1 = min(n, math.ceil(n * p + 12.0 * spread + 12.0))
+    k = np.arange(k0, k1 + 1)
+    log_choose = math.lgamma(n + 1) - np.array(
+        [math.lgamma(i + 1) + math.lgamma(n - i + 1) for i in range(k0, k1 + 1)]
+    )
+    pmf = np.exp(log_choose + k * math.log(p) + (n - k) * math.log1p(-p))
+    return k0, np.cumsum(pmf)
+
+
+def quantile_rank_interval(
+    n: int, level: float, confidence: float = 0.95
+) -> tuple[int | None, int | None]:
     """1-based ranks (lo, hi) of the order statistics bracketing the `level`-quantile.
 
-    Distribution-free: the number B of sample values below the true quantile is Binomial(n, level),
-    and P(X_(lo) <= q <= X_(hi)) = P(lo <= B <= hi - 1) for a continuous loss (e.g. Conover,
-    "Practical Nonparametric Statistics", 3rd ed., section 3.2; Hahn & Meeker, "Statistical
-    Intervals", section 5.2). B is approximated by the normal: lo = floor(n a - z s),
-    hi = ceil(n a + z s) + 1 with s = sqrt(n a (1 - a)); the rounding outward keeps the coverage at or
-    above the nominal one up to the normal approximation. A rank outside 1..n is None: the sample does
-    not bound the quantile on that side.
+    Distribution-free: the number B of sample values below the true quantile q is
+    Binomial(n, level), and X_(lo) <= q < X_(hi) exactly when lo <= B <= hi - 1 (continuous loss;
+    Conover, "Practical Nonparametric Statistics", 3rd ed., section 3.2; Hahn & Meeker,
+    "Statistical Intervals", section 5.2). With the exact binomial CDF F, lo is the smallest k with
+    F(k) >= (1 - confidence) / 2 and hi - 1 the smallest k with F(k) >= (1 + confidence) / 2, so
+    each side misses with probability at most (1 - confidence) / 2. A rank outside 1..n is None: the
+    sample does not bound the quantile on that side (too few paths beyond it).
     """
-    spread = z * math.sqrt(n * level * (1.0 - level))
-    lo = math.floor(n * level - spread)
-    hi = math.ceil(n * level + spread) + 1
+    if n < 1:
+        raise InputError("n", n, "needs at least one value")
+    level = float(level)
+    k0, cdf = _binomial_cdf(n, level)
+    half = (1.0 - confidence) / 2.0
+
+    def ppf(p: float) -> int:
+        return k0 + int(min(np.searchsorted(cdf, p * (1.0 - 1e-12), side="left"), cdf.size - 1))
+
+    lo = ppf(half)
+    hi = ppf(1.0 - half) + 1
     return (lo if lo >= 1 else None), (hi if hi <= n else None)
 
 
-def var_interval(loss: npt.ArrayLike, level: float, z: float = Z_95) -> list[float | None]:
-    """[low, high]: the order-statistic 95 % confidence interval of VaR_level (quote units).
+def var_interval(loss: npt.ArrayLike, level: float, confidence: float = 0.95) -> list[float | None]:
+    """[low, high]: the order-statistic confidence interval of VaR_level (quote units).
 
     See `quantile_rank_interval`; an end the sample cannot bound (too few paths in the tail) is None.
     """
     values = np.sort(_values(loss))
-    lo, hi = quantile_rank_interval(values.size, level, z)
+    lo, hi = quantile_rank_interval(values.size, level, confidence)
     return [
         None if lo is None else float(values[lo - 1]),
         None if hi is None else float(values[hi - 1]),

@@ -68,23 +68,23 @@ def sorted_var(loss: np.ndarray, level: float) -> float:
 # Building blocks
 
 
-@pytest.mark.parametrize("n", [50, 1000, 5000])
-@pytest.mark.parametrize("level", [0.5, 0.95, 0.99])
+@pytest.mark.parametrize("n", [1, 7, 50, 1000, 5000, 100_000])
+@pytest.mark.parametrize("level", [0.5, 0.95, 0.99, 0.999])
 def test_var_interval_order_statistics(n: int, level: float) -> None:
     rng = np.random.default_rng(n)
     loss = rng.standard_t(4, n)
     lo, hi = risk.var_interval(loss, level)
     ordered = np.sort(loss)
-    rank_lo, rank_hi = risk.quantile_rank_interval(n, level)
-    if rank_lo is not None:
-        assert lo == ordered[rank_lo - 1]
-    if rank_hi is not None:
-        assert hi == ordered[rank_hi - 1]
-        # exact binomial coverage of [X_(lo), X_(hi)]: P(lo <= B <= hi - 1), B ~ Bin(n, level)
-        coverage = stats.binom.cdf(rank_hi - 1, n, level) - stats.binom.cdf(
-            (rank_lo or 0) - 1, n, level
-        )
-        assert coverage >= 0.94
+    # exact binomial ranks from scipy: B ~ Bin(n, level) values below the quantile
+    rank_lo = int(stats.binom.ppf(0.025, n, level))
+    rank_hi = int(stats.binom.ppf(0.975, n, level)) + 1
+    expected = (rank_lo if rank_lo >= 1 else None, rank_hi if rank_hi <= n else None)
+    assert risk.quantile_rank_interval(n, level) == expected
+    assert lo == (None if rank_lo < 1 else ordered[rank_lo - 1])
+    assert hi == (None if rank_hi > n else ordered[rank_hi - 1])
+    # each side misses with probability at most 2.5 %: P(B < lo), P(B >= hi)
+    assert stats.binom.cdf(rank_lo - 1, n, level) <= 0.025 + 1e-12
+    assert stats.binom.sf(rank_hi - 1, n, level) <= 0.025 + 1e-12
     var = sorted_var(loss, level)
     assert (lo is None or lo <= var) and (hi is None or var <= hi)
 
