@@ -383,6 +383,18 @@ def _key_findings(e: Entity) -> str:
             f"{pct(hedge['effectiveness'], 0)} of the P&amp;L variance (ES {level}: "
             f"{money(hedge['unhedged_es'].get(key))} unhedged against {money(t['es'])} hedged)."
         )
+    attr = m.get("attribution")
+    if attr:
+        ranked = sorted(
+            attr["parts"].values(), key=lambda p: p["es_contribution"].get(key, 0.0), reverse=True
+        )[:2]
+        sentences.append(
+            f"The largest contributors to ES {level} are "
+            + " and ".join(
+                f"{esc(p['label'])} ({money(p['es_contribution'].get(key))})" for p in ranked
+            )
+            + "."
+        )
     dd = m.get("drawdown")
     if dd:
         sentences.append(

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 LEVEL_COLORS = {"0.95": "#ff7f0e", "0.99": "#d62728", "0.999": "#7f0000"}
@@ -36,8 +36,9 @@ def _png(fig: Figure) -> str:
 
 
 def _money_axis(ax: Any, axis: str = "x") -> None:
-    fmt = FuncFormatter(lambda v, _: f"{v:,.0f}")
-    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_locator(MaxNLocator(nbins=6))
+    target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
 
 
 def _bins(arrays: Sequence[np.ndarray], n: int = 80) -> list[float]:
