@@ -18,6 +18,7 @@ import click
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape as rich_escape
 from rich.table import Table
 
 from engine import __version__
@@ -192,7 +193,7 @@ def print_summary(s: dict[str, Any], out: Path | None = None) -> None:
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
     for label, value in rows:
-        table.add_row(label, value)
+        table.add_row(rich_escape(label), rich_escape(value))  # user text is not markup
     console.print(table)
 
 

@@ -283,3 +283,15 @@ def test_run_with_report(tmp_path: Path, monkeypatch) -> None:
         "results.zarr",
         "summary.json",
     ]
+
+
+def test_terminal_table_does_not_read_markup(
+    stores: dict[str, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import rich.console
+
+    monkeypatch.setattr(rich.console.Console, "is_terminal", property(lambda self: True))
+    s = summary(load_run(stores["plain"]))
+    s["scenario"] = "[/]" + EVIL + "[bold]x"
+    cli.print_summary(s)
+    assert "[/]" + EVIL + "[bold]x" in capsys.readouterr().out
