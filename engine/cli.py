@@ -20,6 +20,7 @@ import click
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape as rich_escape
 from rich.table import Table
 
 from engine import __version__
@@ -30,6 +31,8 @@ from engine.metrics import summary as summarise
 from engine.scenario import Scenario, load_scenario, parse_override, shipped_scenarios
 from engine.simulate import simulate
 from engine.store import check_output, write_run
+
+REPORT_NAME = "report.html"
 
 DEBUG_ENV = "LPHEDGE_DEBUG"
 
@@ -97,6 +100,25 @@ def _num(x: float) -> str:
     return f"{x:g}"
 
 
+def _ci(bounds: list[float | None]) -> str:
+    low, high = bounds
+    return f"{_money(low) if low is not None else '-inf'} to {_money(high) if high is not None else '(beyond the sample)'}"
+
+
+def print_sweep_summary(s: dict[str, Any], out: Path | None = None) -> None:
+    """One line per sweep point: the point and its headline numbers."""
+    typer.echo(f"sweep over {', '.join(s['sweep_dims'])} ({len(s['points'])} points)")
+    for p in s["points"]:
+        point = ", ".join(f"{k}={v}" for k, v in p["point"].items())
+        typer.echo(
+            f"  {point}: mean P&L {_money(p['pnl_mean'])} ± {_money(p['pnl_mean_stderr'])}, "
+            f"ES 99 % {_money(p['es'].get('0.99'))}, "
+            f"P(liquidation) {_pct(p['liquidation_probability'])}"
+        )
+    if out is not None:
+        typer.echo(f"output  {out}")
+
+
 def summary_rows(s: dict[str, Any], out: Path | None = None) -> list[tuple[str, str]]:
     """The run report as (label, value) rows; money in quote units."""
     capital = s["capital"]
@@ -111,10 +133,18 @@ def summary_rows(s: dict[str, Any], out: Path | None = None) -> list[tuple[str, 
             f"({_pct(s['pnl_mean'] / capital)})",
         ),
     ]
-    for key in s["var"]:
+    tails = s.get("risk", {}).get("tail", {})
+    for key in dict.fromkeys([*s["var"], *tails]):
         level = f"{100.0 * float(key):g} %"
-        rows.append((f"VaR {level}", f"{_money(s['var'][key])} ({_pct(s['var_fraction'][key])})"))
-        rows.append((f"ES {level}", f"{_money(s['es'][key])} ({_pct(s['es_fraction'][key])})"))
+        t = tails.get(key)
+        var = s["var"].get(key, t["var"] if t else None)
+        es = s["es"].get(key, t["es"] if t else None)
+        var_ci = es_ci = ""
+        if t:
+            var_ci = f", 95 % CI {_ci(t['var_ci'])}"
+            es_ci = f", 95 % CI {_ci(t['es_ci'])}; {t['tail_paths']:,} tail paths"
+        rows.append((f"VaR {level}", f"{_money(var)} ({_pct(var / capital)}{var_ci})"))
+        rows.append((f"ES {level}", f"{_money(es)} ({_pct(es / capital)}{es_ci})"))
     low, high = s["liquidation_probability_ci"]
     rows.append(
         (
@@ -141,6 +171,14 @@ def summary_rows(s: dict[str, Any], out: Path | None = None) -> list[tuple[str, 
     ]
     he = s.get("hedge_effectiveness")
     rows.append(("hedge effectiveness", "n/a" if he is None else f"{he:.3f}"))
+    risk = s.get("risk", {})
+    for key, p in risk.get("loss_exceedance", {}).items():
+        if float(key) > 0:
+            rows.append((f"P(loss > {_pct(float(key))} of K)", _pct(p["p"])))
+    for key, p in risk.get("drawdown", {}).get("exceedance", {}).items():
+        rows.append((f"P(max drawdown > {_pct(float(key))})", _pct(p["p"])))
+    for warning in risk.get("warnings", []):
+        rows.append(("warning", warning))
     if out is not None:
         rows.append(("output", str(out)))
     return rows
@@ -159,7 +197,7 @@ def print_summary(s: dict[str, Any], out: Path | None = None) -> None:
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
     for label, value in rows:
-        table.add_row(label, value)
+        table.add_row(rich_escape(label), rich_escape(value))  # user text is not markup
     console.print(table)
 
 
@@ -220,6 +258,9 @@ def run(
         bool, typer.Option("--overwrite", help="Replace the results already in --out.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    report: Annotated[
+        bool, typer.Option("--report", help=f"Also write the HTML risk report, DIR/{REPORT_NAME}.")
+    ] = False,
 ) -> None:
     """Simulate a scenario; write DIR/results.zarr and DIR/summary.json and print a summary."""
     with _reported_errors():
@@ -235,10 +276,53 @@ def run(
         ds = simulate(scn, workers=workers)
         elapsed = time.perf_counter() - start
         result = summarise(ds)
-        write_run(out_dir, ds, result, overwrite=overwrite)
+        written = write_run(out_dir, ds, result, overwrite=overwrite)
         if not quiet:
             _err(f"done in {elapsed:.1f} s")
             print_summary(result, out_dir)
+        if report:
+            from engine.report import report_runs  # matplotlib: only when asked for
+
+            page = report_runs([written], written / REPORT_NAME)
+            if not quiet:
+                _err(f"report: {page}")
+
+
+@app.command("report")
+def report_command(
+    results: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="RESULTS_DIR...",
+            help="Run directories (or their results.zarr); several: a side-by-side comparison.",
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help=f"HTML file; default: RESULTS_DIR/{REPORT_NAME} for one run, compare.html "
+            "for several.",
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Write the HTML risk report of stored runs (no re-simulation) and print their summaries."""
+    with _reported_errors():
+        from engine.report import build_report, default_report_path, load_run, write_report
+
+        runs = [(r, load_run(r)) for r in results]
+        target = output if output is not None else default_report_path(results)
+        page = write_report(build_report(runs), target)
+        if not quiet:
+            for label, ds in runs:
+                s = summarise(ds)
+                if "sweep_dims" in s:
+                    print_sweep_summary(s, Path(label))
+                else:
+                    print_summary(s, Path(label))
+            _err(f"report: {page}")
 
 
 @app.command()

@@ -118,12 +118,25 @@ def summary(ds: xr.Dataset, levels: Sequence[float] = (0.95, 0.99)) -> dict[str,
     `hedge_effectiveness` is dimensionless. `var`, `es` and their fractions are keyed by level
     string ("0.95"), `max_drawdown_quantiles` by "0.5", "0.95", "0.99". `pnl_std` is the sample
     standard deviation (ddof = 1) and `pnl_mean_stderr` = pnl_std / sqrt(paths).
+
+    `risk` holds every metric of `engine.risk.risk_metrics` (levels `engine.risk.LEVELS`, with
+    confidence intervals, survival curve, attribution, warnings). A Dataset with sweep dimensions
+    (besides `path`) gives {"sweep_dims": [...], "points": [{"point": {dim: value}, **summary}]}:
+    one summary per point, never pooled across points.
     """
+    from engine import risk  # risk builds on this module
+
+    dims = risk.sweep_dims(ds)
+    if dims:
+        return {
+            "sweep_dims": dims,
+            "points": [{"point": c, **summary(p, levels)} for c, p in risk.points(ds)],
+        }
     pnl = np.asarray(ds["pnl"].values, dtype=np.float64)
     n = int(pnl.size)
     if n == 0:
         raise InputError("paths", 0, "the results hold no paths")
-    capital = float(ds.attrs["capital"])
+    capital = risk.capital_of(ds)
     loss = -pnl
     pnl_std = float(np.std(pnl, ddof=1)) if n > 1 else math.nan
 
@@ -160,4 +173,5 @@ def summary(ds: xr.Dataset, levels: Sequence[float] = (0.95, 0.99)) -> dict[str,
     out["hedge_effectiveness"] = (
         hedge_effectiveness(pnl, ds["unhedged_pnl"].values) if "unhedged_pnl" in ds else None
     )
+    out["risk"] = risk.risk_metrics(ds)
     return out
