@@ -198,6 +198,7 @@ def simulate(
     hedge_l = c.hedge_ratio * c.liquidity  # target short times sqrt(P): q* = h L / s
     band_policy = c.policy == "band"
     periodic_policy = c.policy == "periodic"
+    random_funding = c.funding_load_price != 0.0 or c.funding_load_own != 0.0
 
     # --- state, one entry per path
     u = np.full(n, 0.5 * math.log(c.spot))  # ln sqrt(P)
@@ -274,11 +275,14 @@ def simulate(
             liquidate(idx, np.exp(2.0 * barrier[idx]), k)
 
         # 3. funding: exact OU step; settlement at the capped end-of-step rate
-        np.multiply(g, c.funding_decay, out=g)
-        np.multiply(z[0], c.funding_load_price, out=tmp)
-        np.add(g, tmp, out=g)
-        np.multiply(z[1], c.funding_load_own, out=tmp)
-        np.add(g, tmp, out=g)
+        if random_funding:
+            np.multiply(g, c.funding_decay, out=g)
+            np.multiply(z[0], c.funding_load_price, out=tmp)
+            np.add(g, tmp, out=g)
+            np.multiply(z[1], c.funding_load_own, out=tmp)
+            np.add(g, tmp, out=g)
+        elif c.funding_decay != 1.0:
+            np.multiply(g, c.funding_decay, out=g)
         settle = c.settlements[k]
         if settle:
             np.add(g, c.funding_mean, out=tmp)
