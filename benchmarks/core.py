@@ -1,9 +1,11 @@
 """The benchmark run: checks, compile time, single-core throughput against the random-number floor,
-and parallel efficiency, in one process so that every ratio is measured back to back.
+the engine against a plain vectorised numpy implementation of the same model, and parallel
+efficiency, in one process so that every ratio is measured back to back.
 
 Speed on a shared VM drifts (up to 2x over minutes), so absolute rates are only indicative; the
 figures to compare across runs and machines are the ratios, each formed per repeat from two timings
-taken one right after the other (model then floor; 1 worker then 2 workers; cold then warm compile),
+taken one right after the other (model then floor; engine then numpy; 1 worker then 2 workers; cold
+then warm compile),
 then summarised by their median and range.
 """
 
@@ -29,7 +31,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 import engine
-from benchmarks import checks
+from benchmarks import checks, numpy_model
 from benchmarks.floor import draws_per_step, run_floor
 from benchmarks.machine import REPO_ROOT, describe, source_revision
 from benchmarks.timing import Sample, measure
@@ -68,11 +70,30 @@ class Settings:
     block_paths: int  # task size of the parallel run
     measure_compile: bool
     quick: bool
+    numpy: bool = True  # the engine vs numpy section
+    numpy_paths: int = 16384  # paths per timed run of the engine vs numpy comparison
+    numpy_check_paths: int = 20000  # paths of each side of the statistics check
 
 
 # defaults: about 1.5 minutes on a 2-core 2.5 GHz VM; quick: small sizes for tests
-FULL = {"paths": 8192, "repeats": 7, "slices": 8, "compile_repeats": 2, "check_paths": 4096}
-QUICK = {"paths": 256, "repeats": 2, "slices": 2, "compile_repeats": 1, "check_paths": 512}
+FULL = {
+    "paths": 8192,
+    "repeats": 7,
+    "slices": 8,
+    "compile_repeats": 2,
+    "check_paths": 4096,
+    "numpy_paths": 16384,
+    "numpy_check_paths": 20000,
+}
+QUICK = {
+    "paths": 256,
+    "repeats": 2,
+    "slices": 2,
+    "compile_repeats": 1,
+    "check_paths": 512,
+    "numpy_paths": 512,
+    "numpy_check_paths": 2000,
+}
 
 
 def log(message: str) -> None:
@@ -314,6 +335,104 @@ def measure_throughput(settings: Settings, done: list[checks.Check]) -> dict[str
 
 
 # --------------------------------------------------------------------------------------------
+# 4b. The engine against a plain vectorised numpy implementation of the default model
+
+NUMPY_CASE = "default"
+
+
+def run_numpy_check(settings: Settings, done: list[checks.Check]) -> dict[str, Any]:
+    """Before any timing: the numpy model and the engine agree on the default scenario's
+    statistics within Monte Carlo error (|difference| < 4 combined s.e.), on
+    `numpy_check_paths` paths each (independent random numbers). Raises CheckFailed."""
+    n = settings.numpy_check_paths
+    log(f"checks: numpy model vs engine, {n} paths each")
+    scn = engine.load_scenario(None, overrides={"paths": n})
+    ds = engine.simulate(scn, workers=1, block_paths=n)
+    engine_out = {name: ds[name].values for name in ds.data_vars if ds[name].dims == ("path",)}
+    numpy_out = numpy_model.simulate(scn, n, scn.seed)
+    rows = numpy_model.compare_statistics(engine_out, numpy_out)
+    worst = max(rows, key=lambda r: abs(r["z"]))
+    failed = [r["statistic"] for r in rows if not r["passed"]]
+    detail = (
+        f"{len(rows)} statistics on {n} paths each within {numpy_model.AGREEMENT_SIGMAS:g} "
+        f"combined s.e. (largest {worst['z']:+.2f} s.e., {worst['statistic']})"
+        if not failed
+        else "outside "
+        + f"{numpy_model.AGREEMENT_SIGMAS:g} combined s.e.: "
+        + ", ".join(
+            f"{r['statistic']} engine {r['engine']:.6g} numpy {r['numpy']:.6g} ({r['z']:+.2f} s.e.)"
+            for r in rows
+            if not r["passed"]
+        )
+    )
+    checks.require(checks.Check("numpy_statistics_agree", NUMPY_CASE, not failed, detail), done)
+    return {"n_paths": n, "seed": scn.seed, "sigmas": numpy_model.AGREEMENT_SIGMAS, "rows": rows}
+
+
+def measure_numpy(settings: Settings, check: dict[str, Any]) -> dict[str, Any]:
+    """Engine (run_block, main thread, one call on all the paths) and the numpy model (all paths
+    at once) on the same number of paths of the default scenario, one right after the other,
+    alternating which goes first, `repeats` times."""
+    n = settings.numpy_paths
+    scn = engine.load_scenario(None)
+    inputs = kernel_inputs(scn)
+    consts = numpy_model.constants(scn)
+    path_steps = n * scn.n_steps
+    # warm-up: the kernel's cache load, numpy's first calls
+    run_block(inputs, scn.seed, 0, min(n, 16), 0)
+    numpy_model.simulate(scn, min(n, 64), scn.seed, consts)
+    engines: list[Sample] = []
+    numpys: list[Sample] = []
+    for r in range(settings.repeats):
+        log(f"engine vs numpy: repeat {r + 1}/{settings.repeats}")
+        order = ("engine", "numpy") if r % 2 == 0 else ("numpy", "engine")
+        for which in order:
+            if which == "engine":
+                sample, block = measure(run_block, inputs, scn.seed, 0, n, 0)
+                engines.append(sample)
+                checks.require(
+                    checks.accounting_identity(
+                        block.outputs, inputs.pool.value0, inputs.grid.capital, NUMPY_CASE
+                    ),
+                    None,
+                )
+            else:
+                sample, out = measure(numpy_model.simulate, scn, n, scn.seed + r, consts)
+                numpys.append(sample)
+                if not np.all(np.isfinite(out["pnl"])):
+                    raise checks.CheckFailed("numpy model made non-finite P&L")
+    t_engine = [s.wall for s in engines]
+    t_numpy = [s.wall for s in numpys]
+    return {
+        "scenario": NUMPY_CASE,
+        "implementation": "benchmarks/numpy_model.py:simulate",
+        "generator": "numpy.random.default_rng (PCG64): standard_normal x 2, "
+        "standard_exponential x 1 per path-step",
+        "engine_call": "engine.simulate.run_block(inputs, seed, 0, N, 0), main thread",
+        "check": check,
+        "n_paths": n,
+        "n_steps": scn.n_steps,
+        "path_steps": path_steps,
+        "engine_s": summary(t_engine),
+        "numpy_s": summary(t_numpy),
+        "engine_path_steps_per_s": summary([path_steps / t for t in t_engine]),
+        "numpy_path_steps_per_s": summary([path_steps / t for t in t_numpy]),
+        "engine_over_numpy_speed": summary(
+            [tn / te for te, tn in zip(t_engine, t_numpy, strict=True)]
+        ),
+        "engine_cpu_s": summary([s.thread_cpu for s in engines]),
+        "numpy_cpu_s": summary([s.thread_cpu for s in numpys]),
+        "engine_over_numpy_speed_cpu": summary(
+            [n_.thread_cpu / e.thread_cpu for e, n_ in zip(engines, numpys, strict=True)]
+        ),
+        "engine_cpu_over_wall": summary([s.thread_cpu / s.wall for s in engines]),
+        "numpy_cpu_over_wall": summary([s.thread_cpu / s.wall for s in numpys]),
+        "engine_other_load_cores": summary([s.other_load for s in engines]),
+        "numpy_other_load_cores": summary([s.other_load for s in numpys]),
+    }
+
+
+# --------------------------------------------------------------------------------------------
 # 5. Parallel efficiency
 
 
@@ -499,6 +618,55 @@ def format_report(record: dict[str, Any]) -> str:
         "processes, hypervisor steal)."
     )
 
+    npy = record.get("numpy")
+    if npy:
+        chk = npy["check"]
+        out += [
+            "",
+            "Engine vs plain numpy (benchmarks/numpy_model.py: all paths at once, loop over "
+            "steps), default scenario, one core",
+            f"  statistics before timing, {chk['n_paths']} paths each (independent random "
+            f"numbers), pass if |numpy - engine| < {chk['sigmas']:g} combined s.e.:",
+        ]
+        out.append(
+            _table(
+                ["statistic", "engine", "numpy", "combined s.e.", "diff / s.e."],
+                [
+                    [
+                        r["statistic"],
+                        f"{r['engine']:.5g}",
+                        f"{r['numpy']:.5g}",
+                        f"{r['combined_se']:.3g}",
+                        f"{r['z']:+.2f}",
+                    ]
+                    for r in chk["rows"]
+                ],
+            )
+        )
+        out.append(
+            f"  timing: {npy['n_paths']} paths x {npy['n_steps']} steps, {s['repeats']} repeats, "
+            "engine and numpy back to back (order alternating)"
+        )
+        out.append(
+            _table(
+                ["", "M path-steps/s", "time s", "on-CPU", "other load"],
+                [
+                    [
+                        label,
+                        _spread(npy[f"{key}_path_steps_per_s"], ".2f", 1e-6),
+                        _spread(npy[f"{key}_s"], ".2f"),
+                        f"{npy[f'{key}_cpu_over_wall']['median']:.0%}",
+                        f"{npy[f'{key}_other_load_cores']['median']:.2f}",
+                    ]
+                    for label, key in (("engine run_block", "engine"), ("numpy model", "numpy"))
+                ],
+            )
+        )
+        out.append(
+            f"  engine speed / numpy speed: {_spread(npy['engine_over_numpy_speed'], '.2f')} x "
+            f"(wall), {_spread(npy['engine_over_numpy_speed_cpu'], '.2f')} x (CPU)"
+        )
+
     par = record["parallel"]
     out += [
         "",
@@ -537,7 +705,8 @@ def parse_args(argv: Sequence[str]) -> tuple[Settings, Path]:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description="lphedge benchmarks: result checks, compile time, single-core throughput vs "
-        "the random-number floor, parallel efficiency. See benchmarks/README.md.",
+        "the random-number floor, the engine vs plain numpy, parallel efficiency. See "
+        "benchmarks/README.md.",
     )
     parser.add_argument("--paths", type=int, help=f"paths per timed run (default {FULL['paths']})")
     parser.add_argument(
@@ -573,6 +742,23 @@ def parse_args(argv: Sequence[str]) -> tuple[Settings, Path]:
     )
     parser.add_argument("--no-compile", action="store_true", help="skip the compile-time probes")
     parser.add_argument(
+        "--no-numpy",
+        action="store_true",
+        help="skip the engine vs plain numpy comparison (its statistics check and its timing)",
+    )
+    parser.add_argument(
+        "--numpy-paths",
+        type=int,
+        help=f"paths per timed run of the engine vs numpy comparison (default "
+        f"{FULL['numpy_paths']})",
+    )
+    parser.add_argument(
+        "--numpy-check-paths",
+        type=int,
+        help=f"paths of each side of the numpy vs engine statistics check (default "
+        f"{FULL['numpy_check_paths']})",
+    )
+    parser.add_argument(
         "--json",
         type=Path,
         help=f"where to write the JSON record (default {DEFAULT_JSON.relative_to(REPO_ROOT)}, "
@@ -602,10 +788,27 @@ def parse_args(argv: Sequence[str]) -> tuple[Settings, Path]:
         block_paths=args.block_paths if args.block_paths is not None else max(1, paths // 8),
         measure_compile=not args.no_compile,
         quick=args.quick,
+        numpy=not args.no_numpy,
+        numpy_paths=args.numpy_paths if args.numpy_paths is not None else base["numpy_paths"],
+        numpy_check_paths=(
+            args.numpy_check_paths
+            if args.numpy_check_paths is not None
+            else base["numpy_check_paths"]
+        ),
     )
-    for name in ("paths", "repeats", "slices", "parallel_repeats", "check_paths", "block_paths"):
+    for name in (
+        "paths",
+        "repeats",
+        "slices",
+        "parallel_repeats",
+        "check_paths",
+        "block_paths",
+        "numpy_paths",
+    ):
         if getattr(settings, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if settings.numpy and settings.numpy_check_paths < 2:
+        parser.error("--numpy-check-paths must be at least 2 (or use --no-numpy)")
     if settings.measure_compile and settings.compile_repeats < 1:
         parser.error("--compile-repeats must be at least 1 (or use --no-compile)")
     json_path = args.json if args.json is not None else (QUICK_JSON if args.quick else DEFAULT_JSON)
@@ -625,9 +828,11 @@ def run(settings: Settings, argv: Sequence[str], json_path: Path) -> dict[str, A
     record["git"] = source_revision()
     # nothing is timed before the results are checked
     done = run_checks(settings)
+    numpy_check = run_numpy_check(settings, done) if settings.numpy else None
     # compile probes: fresh interpreters; this process stays idle meanwhile
     record["compile"] = measure_compile(settings) if settings.measure_compile else None
     record["throughput"] = measure_throughput(settings, done)
+    record["numpy"] = measure_numpy(settings, numpy_check) if numpy_check is not None else None
     record["parallel"] = measure_parallel(settings, done)
     record["checks"] = [c.as_dict() for c in done]
     record["machine"]["load_average_at_end"] = (

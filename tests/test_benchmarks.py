@@ -16,9 +16,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from benchmarks import checks
+import engine
+from benchmarks import checks, numpy_model
 from benchmarks.core import CASES, parse_args
 from benchmarks.floor import run_floor
+from engine.params import kernel_inputs
+from engine.simulate import run_block
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SUMMARY_KEYS = {"median", "min", "max", "values"}
@@ -97,8 +100,33 @@ def test_quick_run_writes_the_record(quick_record: tuple[dict[str, Any], str]) -
 
     assert all(v >= 0.0 for v in par["workers_2_other_load_cores"]["values"])
 
-    for heading in ("Checks", "Compile time", "Single-core throughput", "Parallel"):
+    npy = record["numpy"]
+    assert npy["scenario"] == "default"
+    assert npy["n_paths"] == record["settings"]["numpy_paths"] > 0
+    assert npy["path_steps"] == npy["n_paths"] * npy["n_steps"] > 0
+    for key in (
+        "engine_s",
+        "numpy_s",
+        "engine_path_steps_per_s",
+        "numpy_path_steps_per_s",
+        "engine_over_numpy_speed",
+        "engine_cpu_s",
+        "numpy_cpu_s",
+        "engine_over_numpy_speed_cpu",
+        "engine_cpu_over_wall",
+        "numpy_cpu_over_wall",
+    ):
+        _positive_summary(npy[key], repeats)
+    check = npy["check"]
+    assert check["n_paths"] == record["settings"]["numpy_check_paths"]
+    assert [r["statistic"] for r in check["rows"]] == [s[0] for s in numpy_model.STATISTICS]
+    assert all(r["passed"] and abs(r["z"]) < check["sigmas"] for r in check["rows"])
+    agree = [c for c in record["checks"] if c["name"] == "numpy_statistics_agree"]
+    assert len(agree) == 1 and agree[0]["passed"]
+
+    for heading in ("Checks", "Compile time", "Single-core throughput", "Engine vs plain numpy"):
         assert heading in stdout
+    assert "Parallel" in stdout
 
 
 def test_quick_and_full_settings() -> None:
@@ -110,6 +138,11 @@ def test_quick_and_full_settings() -> None:
     assert custom.paths == 100 and custom.block_paths == 12 and not custom.measure_compile
     assert custom.parallel_repeats == 2 * custom.repeats - 1
     assert path == Path("x.json")
+    assert full.numpy and quick.numpy
+    assert quick.numpy_paths < full.numpy_paths
+    assert quick.numpy_check_paths < full.numpy_check_paths
+    skip, _ = parse_args(["--quick", "--no-numpy", "--numpy-paths", "50"])
+    assert not skip.numpy and skip.numpy_paths == 50
 
 
 def _outputs(n: int = 5) -> dict[str, np.ndarray]:
@@ -158,3 +191,63 @@ def test_floor_makes_the_engine_draws() -> None:
         # a floor drawing the wrong kinds is caught
         wrong = run_floor(7, 0, 3, 300, not merton)
         assert not checks.floor_draws_match(7, 300, merton, wrong, "t").passed
+
+
+def test_numpy_model_refuses_what_it_does_not_implement() -> None:
+    for name in ("merton-jumps", "v3-range"):
+        with pytest.raises(ValueError, match="numpy model"):
+            numpy_model.constants(engine.load_scenario(name))
+
+
+def test_numpy_model_unhedged_accounts() -> None:
+    """With no short and no funding the P&L is the LP's alone: V_T - V0 + fees, V_T = 2 L sqrt(P_T),
+    and the APR fees are apr dt times the LP value at the left points."""
+    scn = engine.load_scenario(
+        None,
+        overrides={"hedge.ratio": 0.0, "market.funding.model": "none", "horizon_days": 10},
+    )
+    out = numpy_model.simulate(scn, 300, 5)
+    c = numpy_model.constants(scn)
+    assert c.lp_value0 == scn.capital and c.q0 == 0.0
+    np.testing.assert_allclose(out["pnl"], out["lp_value"] - scn.capital + out["fees"], atol=1e-8)
+    np.testing.assert_allclose(
+        out["lp_value"], 2.0 * c.liquidity * np.sqrt(out["final_price"]), rtol=1e-12
+    )
+    assert not out["liquidated"].any() and not out["n_rebalances"].any()
+    assert np.all(out["funding"] == 0.0) and np.all(out["trading_costs"] == 0.0)
+    # fees between apr dt n_steps x (min, max) of V over the path: here V0 within 60 %
+    bound = scn.pool.fees.apr * scn.dt_years * scn.n_steps * scn.capital
+    assert np.all(out["fees"] > 0.4 * bound) and np.all(out["fees"] < 1.6 * bound)
+    assert np.all((out["max_drawdown"] >= 0.0) & (out["max_drawdown"] < 1.0))
+
+
+def test_numpy_model_matches_the_engine_with_many_liquidations() -> None:
+    """The high-leverage scenario liquidates most paths: the numpy model's bridge test, margin
+    checks and liquidation accounting agree with the engine's statistics."""
+    n = 4000
+    scn = engine.load_scenario("high-leverage", overrides={"horizon_days": 30})
+    engine_out = run_block(kernel_inputs(scn), scn.seed, 0, n, 0).outputs
+    numpy_out = numpy_model.simulate(scn, n, 11)
+    rows = numpy_model.compare_statistics(engine_out, numpy_out)
+    assert all(r["passed"] for r in rows), rows
+    assert 0.2 < numpy_out["liquidated"].mean() < 0.9
+
+
+def test_statistics_comparison_catches_a_bias() -> None:
+    rng = np.random.default_rng(3)
+    base = {
+        "pnl": rng.normal(100.0, 10.0, 5000),
+        "liquidated": rng.random(5000) < 0.3,
+        "fees": rng.normal(50.0, 1.0, 5000),
+        "funding": rng.normal(5.0, 2.0, 5000),
+        "trading_costs": rng.normal(3.0, 0.1, 5000),
+        "max_drawdown": rng.uniform(0.0, 0.2, 5000),
+    }
+    same = {k: rng.permutation(v) for k, v in base.items()}
+    assert all(r["passed"] for r in numpy_model.compare_statistics(base, same))
+    shifted = dict(same, pnl=same["pnl"] + 1.0)  # 1 = 7 combined s.e.
+    rows = {r["statistic"]: r for r in numpy_model.compare_statistics(base, shifted)}
+    assert not rows["mean_pnl"]["passed"] and rows["sd_pnl"]["passed"]
+    wider = dict(same, pnl=100.0 + 1.1 * (same["pnl"] - 100.0))
+    rows = {r["statistic"]: r for r in numpy_model.compare_statistics(base, wider)}
+    assert not rows["sd_pnl"]["passed"]
