@@ -31,8 +31,10 @@ SUMMARY_NAME = "summary.json"
 STORE_ATTR = "lphedge_store"
 STORE_VERSION = 1
 COMPLETE_ATTR = "lphedge_complete"
+BLOCK_ATTR = "lphedge_block_paths"
+TASKS_ARRAY = "lphedge_tasks/done"
 TMP_MARK = ".lphedge-tmp-"
-_STORE_ATTRS = (STORE_ATTR, COMPLETE_ATTR)
+_STORE_ATTRS = (STORE_ATTR, COMPLETE_ATTR, BLOCK_ATTR)
 
 
 def _nearest_existing(path: Path) -> Path:
