@@ -309,11 +309,11 @@ def dask_client(
     n = workers or default_workers()
     if processes:
         cluster = LocalCluster(
-            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0"
         )
     else:
         cluster = LocalCluster(
-            n_workers=1, threads_per_worker=n, processes=False, dashboard_address=None
+            n_workers=1, threads_per_worker=n, processes=False, dashboard_address=":0"
         )
     with cluster, Client(cluster) as local:
         yield local

@@ -58,7 +58,8 @@ def check_output(out_dir: str | Path, overwrite: bool = False) -> Path:
         raise InputError(
             "--out",
             given,
-            f"already holds {RESULTS_NAME}; choose another --out or pass --overwrite",
+            f"already holds {RESULTS_NAME}; choose another --out, pass --overwrite to replace it, "
+            "or --resume to finish an interrupted run",
         )
     base = _nearest_existing(out)
     if not base.is_dir():
