@@ -17,6 +17,7 @@ interrupted.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import json
@@ -24,6 +25,7 @@ import os
 import secrets
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -46,6 +48,7 @@ from engine.store import (
     BLOCK_ATTR,
     COMPLETE_ATTR,
     RESULTS_NAME,
+    RUN_ID_ATTR,
     STORE_ATTR,
     STORE_VERSION,
     SUMMARY_NAME,
@@ -166,19 +169,54 @@ def compute_block(scenario_json: str, task: Task) -> dict[str, np.ndarray]:
     return block_values(scn, result)
 
 
-def write_task(store: str, scenario_json: str, task: Task) -> int:
+_OPEN_STORES: dict[tuple[str, str], dict[str, zarr.Array]] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+def _store_arrays(store: str, run_id: str) -> dict[str, zarr.Array]:
+    """The store's arrays, opened once per worker process and store (`run_id` tells a store from
+    a new one made at the same path)."""
+    key = (store, run_id)
+    with _OPEN_LOCK:
+        arrays = _OPEN_STORES.get(key)
+        if arrays is None:
+            group = zarr.open_group(store, mode="r+", zarr_format=3)
+            if group.attrs.get(RUN_ID_ATTR) != run_id:
+                raise RuntimeError(f"{store} is not the store this task was planned for")
+            names = [*PATH_OUTPUTS, *DERIVED_OUTPUTS, *(f"sample_{n}" for n in SAMPLE_OUTPUTS)]
+            arrays = {name: group[name] for name in names}
+            arrays[TASKS_ARRAY] = zarr.open_array(store, path=TASKS_ARRAY, mode="r+", zarr_format=3)
+            if len(_OPEN_STORES) >= 8:
+                _OPEN_STORES.clear()
+            _OPEN_STORES[key] = arrays
+        return arrays
+
+
+async def _write_regions(writes: list[tuple[zarr.Array, tuple[Any, ...], np.ndarray]]) -> None:
+    await asyncio.gather(*(arr._async_array.setitem(region, v) for arr, region, v in writes))
+
+
+def write_task(store: str, run_id: str, scenario_json: str, task: Task) -> int:
     """Run one task on a worker and write its region of the store, then its done flag."""
     values = compute_block(scenario_json, task)
-    group = zarr.open_group(store, mode="r+", zarr_format=3)
+    arrays = _store_arrays(store, run_id)
     rows = slice(task.first_path, task.first_path + task.n_paths)
+    writes = []
     for name, arr in values.items():
         if name.startswith("sample_"):
             if task.n_record:
                 region = (*task.position, slice(task.first_path, task.first_path + task.n_record))
-                group[name][region] = arr
+                writes.append((arrays[name], region, arr))
         else:
-            group[name][(*task.position, rows)] = arr
-    group[TASKS_ARRAY][task.index] = 1  # last: the task is done only once its data is in
+            writes.append((arrays[name], (*task.position, rows), arr))
+    try:  # every chunk of the task at once, through zarr's event loop
+        from zarr.core.sync import sync
+
+        sync(_write_regions(writes))
+    except (ImportError, AttributeError):  # pragma: no cover - another zarr version
+        for target, region, arr in writes:
+            target[region] = arr
+    arrays[TASKS_ARRAY][task.index] = 1  # last: the task is done only once its data is in
     return task.index
 
 
@@ -462,6 +500,7 @@ def create_store(path: Path, plan: Plan) -> None:
     ds = dataset_layout(plan, data)
     ds.attrs[STORE_ATTR] = STORE_VERSION
     ds.attrs[BLOCK_ATTR] = plan.block_paths
+    ds.attrs[RUN_ID_ATTR] = secrets.token_hex(8)
     ds.to_zarr(path, mode="w-", compute=False, consolidated=False, zarr_format=3)
     group = zarr.open_group(path, mode="r+", zarr_format=3)
     group.create_array(TASKS_ARRAY, shape=(plan.n_tasks,), chunks=(1,), dtype="uint8", fill_value=0)
@@ -486,7 +525,11 @@ def open_for_resume(path: Path, plan: Plan) -> Plan:
         attrs = _store_attrs_of(path)
     except (OSError, ValueError):
         raise InputError("--resume", str(path), "is not an lphedge results store") from None
-    if attrs.get(STORE_ATTR) != STORE_VERSION or BLOCK_ATTR not in attrs:
+    if (
+        attrs.get(STORE_ATTR) != STORE_VERSION
+        or BLOCK_ATTR not in attrs
+        or RUN_ID_ATTR not in attrs
+    ):
         raise InputError("--resume", str(path), "is not a resumable lphedge results store")
     if attrs.get("scenario") != plan.scenario.to_json():
         raise InputError(
@@ -578,12 +621,13 @@ def run_to_store(
                 if dashboard:
                     say(f"dask dashboard: {dashboard}")
             point_json = [p.to_json() for _, p in plan.points]
+            run_id = attrs[RUN_ID_ATTR]
             with progress:
                 run_tasks(
                     dc,
                     write_task,
                     todo,
-                    lambda t: (str(store), point_json[t.point], t),
+                    lambda t: (str(store), run_id, point_json[t.point], t),
                     lambda t, _: progress.task_done(t),
                 )
     elapsed = time.perf_counter() - start

@@ -32,9 +32,10 @@ STORE_ATTR = "lphedge_store"
 STORE_VERSION = 1
 COMPLETE_ATTR = "lphedge_complete"
 BLOCK_ATTR = "lphedge_block_paths"
+RUN_ID_ATTR = "lphedge_run_id"
 TASKS_ARRAY = "lphedge_tasks/done"
 TMP_MARK = ".lphedge-tmp-"
-_STORE_ATTRS = (STORE_ATTR, COMPLETE_ATTR, BLOCK_ATTR)
+_STORE_ATTRS = (STORE_ATTR, COMPLETE_ATTR, BLOCK_ATTR, RUN_ID_ATTR)
 
 
 def _nearest_existing(path: Path) -> Path:
