@@ -5,10 +5,17 @@ it is not part of the v3 specification and a local store does not need it). Two 
 mark a store lphedge wrote: `lphedge_store` (the store layout version) and `lphedge_complete`,
 written last, after every array and the summary.
 
-Writes are atomic as seen from the run directory: everything is written into a temporary
-directory first (a hidden sibling of the run directory, or a hidden folder inside it when it
-already exists), marked complete, then renamed into place. A crash leaves at most a hidden
-`*.lphedge-tmp-*` folder, never a half-written `results.zarr`.
+Two writers make such stores:
+
+- `write_run` (a Dataset held in memory) is atomic as seen from the run directory: everything is
+  written into a temporary directory first (a hidden sibling of the run directory, or a hidden
+  folder inside it when it already exists), marked complete, then renamed into place. A crash
+  leaves at most a hidden `*.lphedge-tmp-*` folder, never a half-written `results.zarr`.
+- `engine.runner.run_to_store` (the command line) creates `results.zarr` in place with every
+  array at its final shape and streams the results into it task by task; each task then sets its
+  flag in the `lphedge_tasks/done` array (a child group, which xarray does not read). The store
+  also records its task size (`lphedge_block_paths`) and a run id (`lphedge_run_id`). Until the
+  completion mark is written the store is incomplete, and `read_results` refuses it.
 """
 
 from __future__ import annotations
