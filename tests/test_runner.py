@@ -202,6 +202,51 @@ def test_kill_and_resume(tmp_path: Path) -> None:
     )
 
 
+def test_dead_worker_costs_only_its_tasks(tmp_path: Path) -> None:
+    """Kill one of two worker processes midway: the scheduler reruns its tasks elsewhere, and the
+    store equals an in-memory run's."""
+    import threading
+
+    from distributed import Client, LocalCluster
+
+    scn = engine.load_scenario(None, ["horizon_days=365", "output.sample_paths=60", "paths=1600"])
+    out = tmp_path / "run"
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as c,
+    ):
+        c.wait_for_workers(2)
+        errors: list[BaseException] = []
+
+        def job() -> None:
+            try:
+                run_to_store(scn, out, block_paths=40, client=c)
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        thread = threading.Thread(target=job)
+        thread.start()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if done_flags(out / "results.zarr").sum() >= 3:
+                    break
+            except Exception:
+                pass
+            time.sleep(0.01)
+        victim = sorted(c.scheduler_info()["workers"])[0]
+        at_kill = int(done_flags(out / "results.zarr").sum())
+        with pytest.raises(Exception):  # noqa: B017 - the worker dies before answering
+            c.run(os._exit, 1, workers=[victim], wait=True)
+        thread.join(300)
+        assert not thread.is_alive() and not errors, errors
+        flags = done_flags(out / "results.zarr")
+        assert flags.all() and at_kill < flags.size, (at_kill, flags.size)
+    same(engine.simulate(scn, workers=2), read_results(out))
+
+
 # --------------------------------------------------------------------------------------------
 # Sweeps
 
