@@ -53,7 +53,7 @@ def _reported_errors() -> Iterator[None]:
     error and exit 1 (re-raised with its traceback when LPHEDGE_DEBUG is set)."""
     try:
         yield
-    except (click.exceptions.Exit, click.ClickException, click.Abort):
+    except (click.exceptions.Exit, typer.Exit, click.ClickException, click.Abort):
         raise
     except InputError as exc:
         _err("error: " + " ".join(str(exc).split()))
@@ -329,18 +329,22 @@ def _execute(
             f"simulating {sweep}{scn.paths:,} paths x {plan.n_steps:,} steps "
             f"({_num(plan.points[0][1].horizon_days)} days of {_num(scn.step_hours)} h) ..."
         )
-    report = run_to_store(
-        scn,
-        out_dir,
-        block_paths=block_paths,
-        workers=workers,
-        processes=processes,
-        scheduler=scheduler,
-        resume=resume,
-        overwrite=overwrite,
-        quiet=quiet,
-        log=None if quiet else stderr_log,
-    )
+    try:
+        report = run_to_store(
+            scn,
+            out_dir,
+            block_paths=block_paths,
+            workers=workers,
+            processes=processes,
+            scheduler=scheduler,
+            resume=resume,
+            overwrite=overwrite,
+            quiet=quiet,
+            log=None if quiet else stderr_log,
+        )
+    except KeyboardInterrupt:
+        _err(f"interrupted: the finished tasks are in {out_dir}; add --resume to finish the run")
+        raise typer.Exit(130) from None
     if not quiet:
         _err(
             f"done in {report.elapsed_s:.1f} s ({report.tasks_run} of {report.tasks_total} tasks "

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import functools
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -347,11 +348,19 @@ def dask_client(
     n = workers or default_workers()
     if processes:
         cluster = LocalCluster(
-            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0"
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            silence_logs=logging.ERROR,
         )
     else:
         cluster = LocalCluster(
-            n_workers=1, threads_per_worker=n, processes=False, dashboard_address=":0"
+            n_workers=1,
+            threads_per_worker=n,
+            processes=False,
+            dashboard_address=":0",
+            silence_logs=logging.ERROR,
         )
     with cluster, Client(cluster) as local:
         yield local
