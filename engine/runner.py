@@ -340,7 +340,7 @@ def dask_client(
 
     if scheduler:
         try:
-            with Client(scheduler, timeout="20s") as remote:
+            with Client(scheduler, timeout="10s") as remote:
                 yield remote
         except OSError as exc:
             raise InputError("--scheduler", scheduler, f"cannot connect ({exc})") from None
@@ -600,31 +600,35 @@ def run_to_store(
                 f"the store being resumed was made with --block-paths {plan.block_paths}",
             )
         resumed = True
-        _remove_partials(store)
-    elif store.exists() or store.is_symlink():
-        _discard(store)
-    if not resumed:
-        (out / SUMMARY_NAME).unlink(missing_ok=True)
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise InputError("--out", str(out_dir), f"cannot be created ({exc.strerror})") from None
-        create_store(store, plan)
-
-    attrs = _store_attrs_of(store)
-    flags = done_flags(store)
-    tasks = plan.tasks()
-    todo = [t for t in tasks if not flags[t.index]]
-    if resumed:
-        say(f"resuming {store}: {len(tasks) - len(todo)} of {len(tasks)} tasks already done")
     start = time.perf_counter()
     dashboard = None
-    progress = Progress(plan, sum(t.n_paths for t in tasks if flags[t.index]), quiet)
-    for t in tasks:
-        if flags[t.index]:
-            progress.skip(t)
-    if todo:
-        with dask_client(client, scheduler, workers, processes) as dc:
+    # connect first: an unreachable scheduler leaves nothing behind
+    with dask_client(client, scheduler, workers, processes) as dc:
+        if resumed:
+            _remove_partials(store)
+        else:
+            if store.exists() or store.is_symlink():
+                _discard(store)
+            (out / SUMMARY_NAME).unlink(missing_ok=True)
+            try:
+                out.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise InputError(
+                    "--out", str(out_dir), f"cannot be created ({exc.strerror})"
+                ) from None
+            create_store(store, plan)
+
+        attrs = _store_attrs_of(store)
+        flags = done_flags(store)
+        tasks = plan.tasks()
+        todo = [t for t in tasks if not flags[t.index]]
+        if resumed:
+            say(f"resuming {store}: {len(tasks) - len(todo)} of {len(tasks)} tasks already done")
+        progress = Progress(plan, sum(t.n_paths for t in tasks if flags[t.index]), quiet)
+        for t in tasks:
+            if flags[t.index]:
+                progress.skip(t)
+        if todo:
             if scheduler or client is not None:
                 dashboard = getattr(dc, "dashboard_link", None)
                 if dashboard:

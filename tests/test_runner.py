@@ -373,3 +373,30 @@ def test_plan_tasks_cover_every_path_once(swept: engine.Scenario) -> None:
         blocks = [(t.first_path, t.n_paths) for t in tasks if t.point == p]
         assert blocks == [(0, 128), (128, 128), (256, 44)]
     assert sum(t.n_record for t in tasks) == 6 * 5
+
+
+def test_cli_on_a_cluster(client, small_ds: xr.Dataset, tmp_path: Path) -> None:
+    """`--scheduler ADDRESS` runs the job on an existing cluster and prints its dashboard."""
+    address = client.scheduler.address
+    args = ["run", *(arg for item in SMALL for arg in ("--set", item))]
+    result = runner.invoke(
+        cli.app,
+        [*args, "--scheduler", address, "--out", str(tmp_path / "c"), "--block-paths", "64"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "dask dashboard: " in result.stderr
+    same(small_ds, read_results(tmp_path / "c"))
+
+    both = runner.invoke(cli.app, [*args, "--scheduler", address, "--workers", "2"])
+    assert both.exit_code == 2 and "--scheduler" in both.stderr
+
+
+def test_unreachable_scheduler_exits_2(tmp_path: Path) -> None:
+    result = runner.invoke(
+        cli.app,
+        ["run", "--paths", "10", "--scheduler", "tcp://127.0.0.1:9", "--out", str(tmp_path / "o")],
+    )
+    assert result.exit_code == 2, result.output
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith("error: --scheduler = 'tcp://127.0.0.1:9': cannot connect")
+    assert not (tmp_path / "o").exists()  # nothing written
