@@ -3,7 +3,7 @@
     python -m benchmarks.scale efficiency      # parallel efficiency 1 vs 2 workers, task overhead
     python -m benchmarks.scale big --paths 1000000 --days 365   # the 1M-path year
 
-`efficiency` times the same run (default scenario, 32768 paths, 90 days hourly, 16 tasks) with a
+`efficiency` times the same run (default scenario, 65536 paths, 90 days hourly, 16 tasks) with a
 1-thread and a 2-thread LocalCluster, interleaved (1, 2, 1, 2, ...), each call the whole
 `run_to_store`: store creation, tasks, summary, completion mark. `efficiency = t1 / (2 t2)` per
 pair. Per-task overhead: a run of near-empty tasks (1 step, 16 paths per task) divided by its task
@@ -79,12 +79,13 @@ def efficiency(args: argparse.Namespace) -> dict[str, Any]:
             run_to_store(warm, tmp / "warm", block_paths=16, client=c, overwrite=True)
 
         times: dict[int, list[float]] = {1: [], 2: []}
+        task_times: dict[int, list[float]] = {1: [], 2: []}
         cores: dict[int, list[float]] = {1: [], 2: []}
         other: dict[int, list[float]] = {1: [], 2: []}
         for r in range(args.repeats):
             for w in (1, 2):
                 log(f"parallel: repeat {r + 1}/{args.repeats}, {w} worker(s)")
-                sample, _ = measure(
+                sample, report = measure(
                     run_to_store,
                     scn,
                     tmp / f"p{w}",
@@ -93,6 +94,7 @@ def efficiency(args: argparse.Namespace) -> dict[str, Any]:
                     overwrite=True,
                 )
                 times[w].append(sample.wall)
+                task_times[w].append(report.elapsed_s)
                 cores[w].append(sample.process_cores)
                 other[w].append(sample.other_load)
         eff = [t1 / (2.0 * t2) for t1, t2 in zip(times[1], times[2], strict=True)]
@@ -158,6 +160,10 @@ def efficiency(args: argparse.Namespace) -> dict[str, Any]:
         "other_load_cores": {str(w): _summary(other[w]) for w in (1, 2)},
         "speedup": _summary([t1 / t2 for t1, t2 in zip(times[1], times[2], strict=True)]),
         "efficiency": _summary(eff),
+        "tasks_s": {str(w): _summary(task_times[w]) for w in (1, 2)},
+        "tasks_efficiency": _summary(
+            [t1 / (2.0 * t2) for t1, t2 in zip(task_times[1], task_times[2], strict=True)]
+        ),
         "empty_task_s": _summary(empty),
         "empty_task_paths": 16,
         "extra_s_per_task_8_vs_128": _summary(extra),
@@ -216,7 +222,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scale", description=__doc__)
     sub = parser.add_subparsers(dest="mode", required=True)
     e = sub.add_parser("efficiency", help="parallel efficiency 1 vs 2 workers, task overhead")
-    e.add_argument("--paths", type=int, default=32768)
+    e.add_argument("--paths", type=int, default=65536)
     e.add_argument("--days", type=float, default=90.0)
     e.add_argument("--tasks", type=int, default=16, help="tasks of the timed run")
     e.add_argument("--repeats", type=int, default=3)
@@ -247,7 +253,11 @@ def format_report(record: dict[str, Any]) -> str:
             f"{r['speedup']['max']:.3f}]",
             f"efficiency      {100 * r['efficiency']['median']:.1f} % "
             f"[{100 * r['efficiency']['min']:.1f}, {100 * r['efficiency']['max']:.1f}]",
-            f"other load      {r['other_load_cores']['2']['median']:.2f} cores (2-worker runs)",
+            f"tasks phase     {100 * r['tasks_efficiency']['median']:.1f} % "
+            f"[{100 * r['tasks_efficiency']['min']:.1f}, {100 * r['tasks_efficiency']['max']:.1f}] "
+            "(efficiency of the task phase alone: no store creation, no summary)",
+            f"other load      {r['other_load_cores']['2']['median']:.2f} cores (2-worker runs), "
+            f"{r['other_load_cores']['1']['median']:.2f} (1-worker runs)",
             f"empty task      {1e3 * r['empty_task_s']['median']:.1f} ms per task "
             f"(16 paths x 1 step, 1 worker)",
             f"task overhead   {1e3 * r['extra_s_per_task_8_vs_128']['median']:.1f} ms per extra "

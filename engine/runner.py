@@ -55,7 +55,6 @@ from engine.store import (
     SUMMARY_NAME,
     TASKS_ARRAY,
     check_output,
-    results_store,
 )
 
 POINT_VARIABLES = ("capital", "lp_value0", "collateral0", "x0", "y0")
@@ -281,13 +280,12 @@ def dataset_layout(plan: Plan, data: Mapping[str, Any]) -> xr.Dataset:
     if sweep_dims:
         attrs["sweep"] = json.dumps(scn.sweep)
         units = {"capital": "quote", "lp_value0": "quote", "collateral0": "quote"}
+        units |= {"x0": "risky", "y0": "quote"}
         per_point = [point_attrs(p) for _, p in plan.points]
         for name in POINT_VARIABLES:
             del attrs[name]
             values = np.array([pa[name] for pa in per_point]).reshape(plan.sweep_shape)
-            data_vars[name] = xr.Variable(
-                sweep_dims, values, {"units": units.get(name, "risky" if name == "x0" else "quote")}
-            )
+            data_vars[name] = xr.Variable(sweep_dims, values, {"units": units[name]})
         attrs["spot0"] = scn.market.spot
     return xr.Dataset(data_vars, coords=coords, attrs=attrs)
 
@@ -681,10 +679,6 @@ def _write_text_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.lphedge-tmp-{secrets.token_hex(4)}")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
-
-
-def store_path(path: str | Path) -> Path:
-    return results_store(path)
 
 
 def stderr_log(message: str) -> None:
