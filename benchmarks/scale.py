@@ -196,7 +196,9 @@ def big(args: argparse.Namespace) -> dict[str, Any]:
     )
     if done.returncode != 0:
         raise SystemExit(f"the run failed (exit {done.returncode}):\n{done.stderr}")
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak_kib = usage.ru_maxrss
+    run_cpu = usage.ru_utime + usage.ru_stime
     summary = json.loads((out / "summary.json").read_text())
     scn_steps = round(args.days * 24)
     record = {
@@ -208,7 +210,10 @@ def big(args: argparse.Namespace) -> dict[str, Any]:
         "path_steps_per_s": args.paths * scn_steps / sample.wall,
         "peak_rss_bytes": peak_kib * 1024,
         "peak_rss_gib": peak_kib / 2**20,
-        "other_load_cores": max(sample.machine_busy, 0.0) / sample.wall,
+        "run_cpu_s": run_cpu,
+        "run_cores": run_cpu / sample.wall,
+        "machine_busy_cores": max(sample.machine_busy, 0.0) / sample.wall,
+        "other_load_cores": max(sample.machine_busy - run_cpu, 0.0) / sample.wall,
         "store_bytes": sum(p.stat().st_size for p in out.rglob("*") if p.is_file()),
         "pnl_mean": summary["pnl_mean"],
         "stderr_tail": done.stderr.strip().splitlines()[-1:],
@@ -269,7 +274,8 @@ def format_report(record: dict[str, Any]) -> str:
             f"wall            {r['wall_s']:.1f} s ({r['wall_s'] / 60:.2f} min)",
             f"throughput      {r['path_steps_per_s'] / 1e6:.1f} M path-steps/s",
             f"peak RSS        {r['peak_rss_gib']:.2f} GiB",
-            f"machine busy    {r['other_load_cores']:.2f} cores on average (this run included)",
+            f"cores used      {r['run_cores']:.2f} by the run; other load {r['other_load_cores']:.2f} "
+            "cores",
             f"store           {r['store_bytes'] / 2**20:.0f} MiB",
         ]
     return "\n".join(lines)

@@ -649,7 +649,7 @@ def run_to_store(
     if attrs.get(COMPLETE_ATTR) is True and (out / SUMMARY_NAME).is_file():
         summary = json.loads((out / SUMMARY_NAME).read_text(encoding="utf-8"))
     else:
-        with xr.open_zarr(store, consolidated=False, decode_timedelta=False) as ds:
+        with xr.open_zarr(store, consolidated=False, decode_timedelta=False, chunks=None) as ds:
             ds.attrs = {k: v for k, v in ds.attrs.items() if not k.startswith("lphedge_")}
             summary = summaries(ds, plan, load=True)
         _write_text_atomic(

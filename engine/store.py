@@ -168,7 +168,7 @@ def read_results(path: str | Path) -> xr.Dataset:
             str(path),
             f"has store version {attrs[STORE_ATTR]!r}; this lphedge reads {STORE_VERSION}",
         )
-    with xr.open_zarr(store, consolidated=False, decode_timedelta=False) as opened:
+    with xr.open_zarr(store, consolidated=False, decode_timedelta=False, chunks=None) as opened:
         ds = opened.load()
     ds.attrs = {k: v for k, v in ds.attrs.items() if k not in _STORE_ATTRS}
     return ds
