@@ -3,7 +3,7 @@
     python -m benchmarks.scale efficiency      # parallel efficiency 1 vs 2 workers, task overhead
     python -m benchmarks.scale big --paths 1000000 --days 365   # the 1M-path year
 
-`efficiency` times the same run (default scenario, 65536 paths, 90 days hourly, 16 tasks) with a
+`efficiency` times the same run (default scenario, 32768 paths, 365 days hourly, 16 tasks) with a
 1-thread and a 2-thread LocalCluster, interleaved (1, 2, 1, 2, ...), each call the whole
 `run_to_store`: store creation, tasks, summary, completion mark. `efficiency = t1 / (2 t2)` per
 pair. Per-task overhead: a run of near-empty tasks (1 step, 16 paths per task) divided by its task
@@ -227,8 +227,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scale", description=__doc__)
     sub = parser.add_subparsers(dest="mode", required=True)
     e = sub.add_parser("efficiency", help="parallel efficiency 1 vs 2 workers, task overhead")
-    e.add_argument("--paths", type=int, default=65536)
-    e.add_argument("--days", type=float, default=90.0)
+    e.add_argument("--paths", type=int, default=32768)
+    e.add_argument("--days", type=float, default=365.0)
     e.add_argument("--tasks", type=int, default=16, help="tasks of the timed run")
     e.add_argument("--repeats", type=int, default=3)
     e.add_argument("--overhead-tasks", type=int, default=128)
