@@ -184,7 +184,7 @@ def _store_arrays(store: str, run_id: str) -> dict[str, zarr.Array]:
             if group.attrs.get(RUN_ID_ATTR) != run_id:
                 raise RuntimeError(f"{store} is not the store this task was planned for")
             names = [*PATH_OUTPUTS, *DERIVED_OUTPUTS, *(f"sample_{n}" for n in SAMPLE_OUTPUTS)]
-            arrays = {name: group[name] for name in names}
+            arrays = {name: zarr.open_array(store, path=name, mode="r+") for name in names}
             arrays[TASKS_ARRAY] = zarr.open_array(store, path=TASKS_ARRAY, mode="r+", zarr_format=3)
             if len(_OPEN_STORES) >= 8:
                 _OPEN_STORES.clear()
@@ -201,7 +201,7 @@ def write_task(store: str, run_id: str, scenario_json: str, task: Task) -> int:
     values = compute_block(scenario_json, task)
     arrays = _store_arrays(store, run_id)
     rows = slice(task.first_path, task.first_path + task.n_paths)
-    writes = []
+    writes: list[tuple[zarr.Array, Any, np.ndarray]] = []
     for name, arr in values.items():
         if name.startswith("sample_"):
             if task.n_record:
@@ -284,8 +284,8 @@ def dataset_layout(plan: Plan, data: Mapping[str, Any]) -> xr.Dataset:
         per_point = [point_attrs(p) for _, p in plan.points]
         for name in POINT_VARIABLES:
             del attrs[name]
-            values = np.array([pa[name] for pa in per_point]).reshape(plan.sweep_shape)
-            data_vars[name] = xr.Variable(sweep_dims, values, {"units": units[name]})
+            grid = np.array([pa[name] for pa in per_point]).reshape(plan.sweep_shape)
+            data_vars[name] = xr.Variable(sweep_dims, grid, {"units": units[name]})
         attrs["spot0"] = scn.market.spot
     return xr.Dataset(data_vars, coords=coords, attrs=attrs)
 
@@ -416,7 +416,7 @@ class Progress:
         self.done = done_before
         self.start = time.perf_counter()
         self.new_paths = 0
-        self.remaining = {}
+        self.remaining: dict[int, int] = {}
         for task in plan.tasks():
             self.remaining[task.point] = self.remaining.get(task.point, 0) + 1
         self._bar = None
@@ -514,7 +514,8 @@ def create_store(path: Path, plan: Plan) -> None:
 
 
 def done_flags(path: Path) -> np.ndarray:
-    return zarr.open_array(path, path=TASKS_ARRAY, mode="r", zarr_format=3)[:].astype(bool)
+    flags = zarr.open_array(path, path=TASKS_ARRAY, mode="r", zarr_format=3)[:]
+    return np.asarray(flags).astype(bool)
 
 
 def _remove_partials(path: Path) -> None:
