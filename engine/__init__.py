@@ -2,7 +2,9 @@
 
 Public API:
     load_scenario(source=None, overrides=None) -> Scenario
-    simulate(scenario=None, paths=None, seed=None, ...) -> xarray.Dataset
+    simulate(scenario=None, paths=None, seed=None, ..., client=None) -> xarray.Dataset
+    engine.runner.run_to_store(scenario, out_dir, ...)   (streaming, resumable, sweeps)
+    engine.store.read_results(run_dir) -> xarray.Dataset
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@ import math
 import os
 import re
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,9 +27,16 @@ from engine.calibrate import Calibration, calibrated_scenario
 from engine.calibrate import calibrate as run_calibration
 from engine.errors import InputError
 from engine.metrics import summary as summarise
-from engine.scenario import Scenario, load_scenario, parse_override, shipped_scenarios
-from engine.simulate import simulate
-from engine.store import check_output, write_run
+from engine.runner import make_plan, run_to_store, stderr_log
+from engine.scenario import (
+    Scenario,
+    load_scenario,
+    parse_grid,
+    parse_override,
+    shipped_scenarios,
+)
+from engine.simulate import DEFAULT_BLOCK_PATHS
+from engine.store import check_output
 
 REPORT_NAME = "report.html"
 
@@ -55,7 +61,7 @@ def _reported_errors() -> Iterator[None]:
     error and exit 1 (re-raised with its traceback when LPHEDGE_DEBUG is set)."""
     try:
         yield
-    except (click.exceptions.Exit, click.ClickException, click.Abort):
+    except (click.exceptions.Exit, typer.Exit, click.ClickException, click.Abort):
         raise
     except InputError as exc:
         _err("error: " + " ".join(str(exc).split()))
@@ -71,10 +77,20 @@ def _reported_errors() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
-def _load(scenario: str | None, sets: list[str] | None, **fields: Any) -> Scenario:
-    """The scenario with the --set overrides, then the dedicated options (--paths, --seed)."""
+def _load(
+    scenario: str | None, sets: list[str] | None, grids: list[str] | None = None, **fields: Any
+) -> Scenario:
+    """The scenario with the --set overrides, then the dedicated options (--paths, --seed), then
+    the --grid sweeps (each replacing the scenario's sweep of the same key)."""
     overrides = dict(parse_override(item) for item in sets or [])
     overrides.update({k: v for k, v in fields.items() if v is not None})
+    if grids:
+        base = load_scenario(scenario, overrides=overrides)
+        sweep = dict(base.sweep)
+        for item in grids:
+            key, values = parse_grid(item)
+            sweep[key] = values
+        return load_scenario({**base.to_dict(), "sweep": sweep})
     return load_scenario(scenario, overrides=overrides)
 
 
@@ -103,20 +119,6 @@ def _num(x: float) -> str:
 def _ci(bounds: list[float | None]) -> str:
     low, high = bounds
     return f"{_money(low) if low is not None else '-inf'} to {_money(high) if high is not None else '(beyond the sample)'}"
-
-
-def print_sweep_summary(s: dict[str, Any], out: Path | None = None) -> None:
-    """One line per sweep point: the point and its headline numbers."""
-    typer.echo(f"sweep over {', '.join(s['sweep_dims'])} ({len(s['points'])} points)")
-    for p in s["points"]:
-        point = ", ".join(f"{k}={v}" for k, v in p["point"].items())
-        typer.echo(
-            f"  {point}: mean P&L {_money(p['pnl_mean'])} ± {_money(p['pnl_mean_stderr'])}, "
-            f"ES 99 % {_money(p['es'].get('0.99'))}, "
-            f"P(liquidation) {_pct(p['liquidation_probability'])}"
-        )
-    if out is not None:
-        typer.echo(f"output  {out}")
 
 
 def summary_rows(s: dict[str, Any], out: Path | None = None) -> list[tuple[str, str]]:
@@ -201,6 +203,54 @@ def print_summary(s: dict[str, Any], out: Path | None = None) -> None:
     console.print(table)
 
 
+def sweep_rows(s: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """The sweep report: one row per point (money in quote units)."""
+    points = s["points"]
+    first = next(iter(points.values()))
+    levels = list(first["var"])
+    headers = [
+        *s["sweep"],
+        "mean P&L",
+        *(f"VaR {100 * float(k):g} %" for k in levels),
+        *(f"ES {100 * float(k):g} %" for k in levels),
+        "P(liquidation)",
+        "hedge eff.",
+    ]
+    rows = []
+    for entry in points.values():
+        he = entry.get("hedge_effectiveness")
+        rows.append(
+            [
+                *(str(v) for v in entry["coords"].values()),
+                _money(entry["pnl_mean"]),
+                *(_money(entry["var"][k]) for k in levels),
+                *(_money(entry["es"][k]) for k in levels),
+                _pct(entry["liquidation_probability"]),
+                "n/a" if he is None else f"{he:.3f}",
+            ]
+        )
+    return headers, rows
+
+
+def print_sweep(s: dict[str, Any], out: Path | None = None) -> None:
+    headers, rows = sweep_rows(s)
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+        typer.echo("  ".join(f"{h:>{w}}" for h, w in zip(headers, widths, strict=True)))
+        for row in rows:
+            typer.echo("  ".join(f"{v:>{w}}" for v, w in zip(row, widths, strict=True)))
+    else:
+        table = Table(box=box.SIMPLE, title="lphedge sweep (money in quote units)")
+        for h in headers:
+            table.add_column(h, justify="right")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    if out is not None:
+        typer.echo(f"output  {out}")
+
+
 # --------------------------------------------------------------------------------------------
 # Commands
 
@@ -233,59 +283,198 @@ SetOption = Annotated[
 ]
 
 
+ScenarioArg = Annotated[
+    str | None,
+    typer.Argument(
+        metavar="SCENARIO", help="Scenario YAML file or shipped scenario name; default: built-in."
+    ),
+]
+PathsOption = Annotated[int | None, typer.Option("--paths", help="Number of Monte Carlo paths.")]
+SeedOption = Annotated[int | None, typer.Option("--seed", help="Random seed.")]
+OutOption = Annotated[
+    Path | None, typer.Option("--out", help="Run directory; default: runs/<scenario name>.")
+]
+WorkersOption = Annotated[
+    int | None,
+    typer.Option("--workers", min=1, help="Local workers (threads); default: every core."),
+]
+ProcessesOption = Annotated[
+    bool,
+    typer.Option("--processes", help="Local workers are processes instead of threads."),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Run on an existing dask.distributed cluster (e.g. tcp://host:8786); the run "
+        "directory must be on a file system every worker can write.",
+    ),
+]
+BlockOption = Annotated[
+    int | None,
+    typer.Option(
+        "--block-paths",
+        min=1,
+        help=f"Paths per task (default {DEFAULT_BLOCK_PATHS}); changes no result.",
+    ),
+]
+ResumeOption = Annotated[
+    bool,
+    typer.Option(
+        "--resume", help="Continue an interrupted run in --out: only its missing tasks run."
+    ),
+]
+OverwriteOption = Annotated[
+    bool, typer.Option("--overwrite", help="Replace the results already in --out.")
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+ReportOption = Annotated[
+    bool, typer.Option("--report", help=f"Also write the HTML risk report, DIR/{REPORT_NAME}.")
+]
+
+
+def _execute(
+    scn: Scenario,
+    out: Path | None,
+    *,
+    workers: int | None,
+    processes: bool,
+    scheduler: str | None,
+    block_paths: int | None,
+    resume: bool,
+    overwrite: bool,
+    quiet: bool,
+    report: bool = False,
+) -> None:
+    if resume and overwrite:
+        raise InputError("--resume", True, "cannot be combined with --overwrite")
+    if scheduler and (workers or processes):
+        raise InputError(
+            "--scheduler", scheduler, "sets the workers itself: drop --workers/--processes"
+        )
+    plan = make_plan(scn, block_paths)
+    out_dir = out if out is not None else default_out_dir(scn.name)
+    check_output(out_dir, overwrite or resume)
+    if not quiet:
+        sweep = f"{len(plan.points):,} sweep points x " if plan.sweep_dims else ""
+        _err(
+            f"simulating {sweep}{scn.paths:,} paths x {plan.n_steps:,} steps "
+            f"({_num(plan.points[0][1].horizon_days)} days of {_num(scn.step_hours)} h) ..."
+        )
+    try:
+        done = run_to_store(
+            scn,
+            out_dir,
+            block_paths=block_paths,
+            workers=workers,
+            processes=processes,
+            scheduler=scheduler,
+            resume=resume,
+            overwrite=overwrite,
+            quiet=quiet,
+            log=None if quiet else stderr_log,
+        )
+    except KeyboardInterrupt:
+        _err(f"interrupted: the finished tasks are in {out_dir}; add --resume to finish the run")
+        raise typer.Exit(130) from None
+    if not quiet:
+        _err(
+            f"done in {done.elapsed_s:.1f} s ({done.tasks_run} of {done.tasks_total} tasks "
+            f"run, {done.path_steps_per_s / 1e6:,.1f} M path-steps/s)"
+        )
+        if plan.sweep_dims:
+            print_sweep(done.summary, out_dir)
+        else:
+            print_summary(done.summary, out_dir)
+    if report:
+        from engine.report import report_runs  # matplotlib: only when asked for
+
+        page = report_runs([out_dir], out_dir / REPORT_NAME)
+        if not quiet:
+            _err(f"report: {page}")
+
+
 @app.command()
 def run(
-    scenario: Annotated[
-        str | None,
-        typer.Argument(
-            metavar="SCENARIO",
-            help="Scenario YAML file or shipped scenario name; default: built-in.",
-        ),
-    ] = None,
-    paths: Annotated[
-        int | None, typer.Option("--paths", help="Number of Monte Carlo paths.")
-    ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", help="Run directory; default: runs/<scenario name>."),
-    ] = None,
+    scenario: ScenarioArg = None,
+    paths: PathsOption = None,
+    seed: SeedOption = None,
+    out: OutOption = None,
     sets: SetOption = None,
-    workers: Annotated[
-        int | None, typer.Option("--workers", min=1, help="Worker threads; default: all cores.")
-    ] = None,
-    overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace the results already in --out.")
-    ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
-    report: Annotated[
-        bool, typer.Option("--report", help=f"Also write the HTML risk report, DIR/{REPORT_NAME}.")
-    ] = False,
+    workers: WorkersOption = None,
+    processes: ProcessesOption = False,
+    scheduler: SchedulerOption = None,
+    block_paths: BlockOption = None,
+    resume: ResumeOption = False,
+    overwrite: OverwriteOption = False,
+    quiet: QuietOption = False,
+    report: ReportOption = False,
 ) -> None:
-    """Simulate a scenario; write DIR/results.zarr and DIR/summary.json and print a summary."""
+    """Simulate a scenario; write DIR/results.zarr and DIR/summary.json and print a summary.
+
+    A scenario with a `sweep:` block runs every point of the sweep (as `lphedge sweep`)."""
     with _reported_errors():
         scn = _load(scenario, sets, paths=paths, seed=seed)
-        out_dir = out if out is not None else default_out_dir(scn.name)
-        check_output(out_dir, overwrite)
-        if not quiet:
-            _err(
-                f"simulating {scn.paths:,} paths x {scn.n_steps:,} steps "
-                f"({_num(scn.horizon_days)} days of {_num(scn.step_hours)} h) ..."
-            )
-        start = time.perf_counter()
-        ds = simulate(scn, workers=workers)
-        elapsed = time.perf_counter() - start
-        result = summarise(ds)
-        written = write_run(out_dir, ds, result, overwrite=overwrite)
-        if not quiet:
-            _err(f"done in {elapsed:.1f} s")
-            print_summary(result, out_dir)
-        if report:
-            from engine.report import report_runs  # matplotlib: only when asked for
+        _execute(
+            scn,
+            out,
+            workers=workers,
+            processes=processes,
+            scheduler=scheduler,
+            block_paths=block_paths,
+            resume=resume,
+            overwrite=overwrite,
+            quiet=quiet,
+            report=report,
+        )
 
-            page = report_runs([written], written / REPORT_NAME)
-            if not quiet:
-                _err(f"report: {page}")
+
+@app.command()
+def sweep(
+    scenario: ScenarioArg = None,
+    grids: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--grid",
+            metavar="KEY=V1,V2,...",
+            help="Sweep a dotted key over values (e.g. hedge.leverage=2,3,5). Repeatable: the "
+            "run covers the Cartesian product, with the scenario's own sweep: block.",
+        ),
+    ] = None,
+    paths: PathsOption = None,
+    seed: SeedOption = None,
+    out: OutOption = None,
+    sets: SetOption = None,
+    workers: WorkersOption = None,
+    processes: ProcessesOption = False,
+    scheduler: SchedulerOption = None,
+    block_paths: BlockOption = None,
+    resume: ResumeOption = False,
+    overwrite: OverwriteOption = False,
+    quiet: QuietOption = False,
+    report: ReportOption = False,
+) -> None:
+    """Run a parameter sweep: one dimension per swept key in DIR/results.zarr, one summary
+    per point in DIR/summary.json. Every point uses the same seed (common random numbers)."""
+    with _reported_errors():
+        scn = _load(scenario, sets, grids, paths=paths, seed=seed)
+        if not scn.sweep:
+            raise InputError(
+                "--grid", None, "nothing to sweep: give --grid KEY=V1,V2,... or a sweep: block"
+            )
+        _execute(
+            scn,
+            out,
+            workers=workers,
+            processes=processes,
+            scheduler=scheduler,
+            block_paths=block_paths,
+            resume=resume,
+            overwrite=overwrite,
+            quiet=quiet,
+            report=report,
+        )
 
 
 @app.command("report")
@@ -318,8 +507,8 @@ def report_command(
         if not quiet:
             for label, ds in runs:
                 s = summarise(ds)
-                if "sweep_dims" in s:
-                    print_sweep_summary(s, Path(label))
+                if "sweep" in s:
+                    print_sweep(s, Path(label))
                 else:
                     print_summary(s, Path(label))
             _err(f"report: {page}")

@@ -22,6 +22,7 @@ import numpy.typing as npt
 import xarray as xr
 
 from engine.errors import InputError
+from engine.scenario import point_key
 
 Z_95 = 1.959963984540054
 """Two-sided 95 % standard normal quantile, Phi^-1(0.975)."""
@@ -121,16 +122,19 @@ def summary(ds: xr.Dataset, levels: Sequence[float] = (0.95, 0.99)) -> dict[str,
 
     `risk` holds every metric of `engine.risk.risk_metrics` (levels `engine.risk.LEVELS`, with
     confidence intervals, survival curve, attribution, warnings). A Dataset with sweep dimensions
-    (besides `path`) gives {"sweep_dims": [...], "points": [{"point": {dim: value}, **summary}]}:
-    one summary per point, never pooled across points.
+    (besides `path`) gives the layout of a sweep's summary.json: {"sweep": {key: [values]},
+    "points": {"key=value,...": {"coords": {key: value}, **summary}}}, one summary per point,
+    never pooled across points.
     """
     from engine import risk  # risk builds on this module
 
     dims = risk.sweep_dims(ds)
     if dims:
         return {
-            "sweep_dims": dims,
-            "points": [{"point": c, **summary(p, levels)} for c, p in risk.points(ds)],
+            "sweep": {d: np.asarray(ds[d].values).tolist() for d in dims},
+            "points": {
+                point_key(c): {"coords": c, **summary(p, levels)} for c, p in risk.points(ds)
+            },
         }
     pnl = np.asarray(ds["pnl"].values, dtype=np.float64)
     n = int(pnl.size)

@@ -108,10 +108,18 @@ def points(ds: xr.Dataset) -> Iterator[tuple[dict[str, Any], xr.Dataset]]:
 
 
 def capital_of(point: xr.Dataset) -> float:
-    """The capital K of a one-point Dataset (a swept `capital` coordinate wins over the attrs)."""
-    if "capital" in point.coords and point["capital"].ndim == 0:
+    """The capital K of a one-point Dataset, quote units. A `capital` variable (a swept store keeps
+    the per-point capital as a variable over the sweep dimensions) wins over the attrs."""
+    if "capital" in point.variables and point["capital"].ndim == 0:
         return float(point["capital"].values)
     return float(point.attrs["capital"])
+
+
+def capital_scale(ds: xr.Dataset) -> float:
+    """The largest capital K in a Dataset (one run or a whole sweep), quote units, or 1."""
+    if "capital" in ds.variables:
+        return float(np.max(ds["capital"].values))
+    return float(ds.attrs.get("capital", 1.0))
 
 
 # --------------------------------------------------------------------------------------------
@@ -291,7 +299,7 @@ def attribution_parts(ds: xr.Dataset) -> dict[str, xr.DataArray]:
         return {}
     total = sum(parts.values())
     rest = ds["pnl"] - total
-    capital = float(ds.attrs.get("capital", 1.0))
+    capital = capital_scale(ds)
     if float(np.nanmax(np.abs(rest.values), initial=0.0)) > ATTRIBUTION_TOLERANCE * capital:
         parts["unexplained"] = rest
     return parts
@@ -355,11 +363,25 @@ def _var_es(loss: np.ndarray, capital: float, levels: Sequence[float]) -> dict[s
     return out
 
 
+SURVIVAL_POINTS = 400
+"""At most this many intervals in the survival curve's time grid."""
+
+
 def _time_grid(point: xr.Dataset) -> np.ndarray:
-    if "time" in point.coords and point["time"].size > 1:
-        return np.asarray(point["time"].values, dtype=np.float64)
-    horizon = float(point.attrs.get("horizon_days", 1.0))
-    return np.linspace(0.0, horizon, 101)
+    """Days at which the survival curve is evaluated: the ends of every k-th simulation step (k
+    chosen so that there are at most SURVIVAL_POINTS intervals) and the horizon, computed as the
+    kernel computes liquidation times, k x step_hours / 24, so that a liquidation at a grid time
+    counts at that time. It depends on the run's attributes only, never on which coordinates a
+    Dataset happens to carry."""
+    n_steps = int(point.attrs.get("n_steps", 0))
+    step_hours = float(point.attrs.get("step_hours", 0.0))
+    if n_steps < 1 or step_hours <= 0.0:
+        return np.linspace(0.0, float(point.attrs.get("horizon_days", 1.0)), SURVIVAL_POINTS + 1)
+    every = max(1, math.ceil(n_steps / SURVIVAL_POINTS))
+    steps = np.arange(0, n_steps + 1, every)
+    if steps[-1] != n_steps:
+        steps = np.append(steps, n_steps)
+    return steps * (step_hours / 24.0)
 
 
 def risk_metrics(

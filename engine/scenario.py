@@ -10,6 +10,7 @@ Validation errors are raised as `InputError` with the dotted field name and the 
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Mapping, Sequence
 from importlib import resources
@@ -194,6 +195,9 @@ class Scenario(_Spec):
     pool: PoolSpec = PoolSpec()
     hedge: HedgeSpec = HedgeSpec()
     output: OutputSpec = OutputSpec()
+    sweep: dict[str, list[Any]] = Field(default_factory=dict)
+    """Parameter sweep: dotted keys to lists of values; the run covers their Cartesian product,
+    every point with the same seed (common random numbers). Empty: a single run."""
 
     @model_validator(mode="after")
     def _grid_is_whole(self) -> Scenario:
@@ -223,8 +227,9 @@ class Scenario(_Spec):
         return self.step_hours / HOURS_PER_YEAR
 
     def to_dict(self) -> dict[str, Any]:
-        """The fully resolved scenario (every key, defaults included) as plain data."""
-        return self.model_dump(mode="json")
+        """The fully resolved scenario (every key, defaults included) as plain data. `sweep` is
+        left out when empty, so a plain scenario resolves as it did before sweeps existed."""
+        return self.model_dump(mode="json", exclude=None if self.sweep else {"sweep"})
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)
@@ -341,11 +346,111 @@ def _format_validation_error(exc: ValidationError) -> InputError:
 
 
 def validate_scenario(data: Mapping[str, Any]) -> Scenario:
-    """Validate a plain mapping into a frozen `Scenario`."""
+    """Validate a plain mapping into a frozen `Scenario` (every sweep point included)."""
     try:
-        return Scenario.model_validate(dict(data))
+        scenario = Scenario.model_validate(dict(data))
     except ValidationError as exc:
         raise _format_validation_error(exc) from None
+    if scenario.sweep:
+        sweep_points(scenario)  # raises InputError naming the key and the value
+    return scenario
+
+
+# --------------------------------------------------------------------------------------------
+# Sweeps
+
+SWEEP_FORBIDDEN = {
+    "paths": "every sweep point has the same paths",
+    "seed": "every sweep point uses the same seed (common random numbers)",
+    "sweep": "a sweep cannot sweep itself",
+    "name": "the name labels the whole run",
+    "description": "the description labels the whole run",
+}
+
+
+def parse_grid(text: str) -> tuple[str, list[Any]]:
+    """`KEY=V1,V2,...` (the `--grid` option): a dotted key and its values, each read as YAML."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise InputError("--grid", text, "expected KEY=V1,V2,..., e.g. hedge.leverage=2,3,5")
+    items = [item.strip() for item in raw.split(",")]
+    if not raw.strip() or any(not item for item in items):
+        raise InputError(f"--grid {key}", raw, "needs a comma-separated list of values")
+    values = []
+    for item in items:
+        try:
+            values.append(yaml.safe_load(item))
+        except yaml.YAMLError:
+            raise InputError(f"--grid {key}", item, "value is not valid YAML") from None
+    return key, values
+
+
+def _point_label(value: Any) -> str:
+    return json.dumps(value) if not isinstance(value, str) else value
+
+
+def point_key(point: Mapping[str, Any]) -> str:
+    """The label of a sweep point: `hedge.ratio=0.5,hedge.leverage=3` (the `--grid` syntax)."""
+    return ",".join(f"{k}={_point_label(v)}" for k, v in point.items())
+
+
+def sweep_points(scenario: Scenario) -> list[tuple[dict[str, Any], Scenario]]:
+    """Every point of the scenario's sweep, in C order of its keys (the last key varies fastest):
+    (the point's {dotted key: value}, the point's scenario without a sweep). A scenario without a
+    sweep has one point, `({}, scenario)`.
+
+    Raises `InputError` naming the key and the value for an empty list, a value that is not a
+    scalar, a repeated value, an unknown key, a value of the wrong type or out of range, a key
+    that cannot be swept, and points whose outputs would not have the same shape.
+    """
+    if not scenario.sweep:
+        return [({}, scenario)]
+    base = scenario.to_dict()
+    del base["sweep"]
+    for key, values in scenario.sweep.items():
+        field = f"sweep.{key}"
+        if key.split(".")[0] in SWEEP_FORBIDDEN:
+            raise InputError(
+                field, values, f"cannot be swept: {SWEEP_FORBIDDEN[key.split('.')[0]]}"
+            )
+        if not isinstance(values, list) or not values:
+            raise InputError(field, values, "needs a non-empty list of values")
+        for value in values:
+            if isinstance(value, dict | list) or value is None:
+                raise InputError(field, value, "sweep values must be numbers, strings or booleans")
+        if len({json.dumps(v) for v in values}) != len(values):
+            raise InputError(field, values, "repeats a value")
+    points = []
+    keys = list(scenario.sweep)
+    for combo in itertools.product(*(scenario.sweep[k] for k in keys)):
+        point = dict(zip(keys, combo, strict=True))
+        try:
+            point_scenario = validate_scenario(apply_overrides(base, point))
+        except InputError as exc:
+            raise InputError(
+                "sweep",
+                point_key(point),
+                str(exc),
+                message=f"sweep point {point_key(point)}: {exc}",
+            ) from None
+        points.append((point, point_scenario))
+    first = points[0][1]
+    shape = _output_shape(first)
+    for point, point_scenario in points[1:]:
+        if _output_shape(point_scenario) != shape:
+            raise InputError(
+                "sweep",
+                point_key(point),
+                "changes the shape of the outputs (the number of steps or of sampled paths, or "
+                "the observation grid); sweep those keys in separate runs",
+            )
+    return points
+
+
+def _output_shape(scenario: Scenario) -> tuple[Any, ...]:
+    every = scenario.output.observe_every_hours
+    return (scenario.n_steps, scenario.step_hours, every, scenario.output.sample_paths)
 
 
 def load_scenario(

@@ -1,5 +1,6 @@
-"""Run a scenario: split the paths into fixed blocks, run the kernel on each block as a dask task,
-gather the per-path results into an xarray Dataset with units and provenance.
+"""Run a scenario in memory: split the paths (of every sweep point) into fixed blocks, run the
+kernel on each block as a dask task, gather the per-path results into an xarray Dataset with units
+and provenance. Large runs stream into a store instead: `engine.runner`.
 
 Each path's random stream depends only on (seed, path index) (see `engine.kernels.rng`), so the
 Dataset is bit-identical for any block size, number of workers or scheduler.
@@ -10,7 +11,6 @@ from __future__ import annotations
 import json
 import platform
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import dask
@@ -22,7 +22,7 @@ from engine import __version__
 from engine.errors import InputError
 from engine.kernels.driver import RECORD_FIELDS, simulate_block
 from engine.outputs import DERIVED_OUTPUTS, PATH_OUTPUTS, SAMPLE_OUTPUTS, allocate_path_outputs
-from engine.params import KernelInputs, kernel_inputs, observation_days, split_capital
+from engine.params import KernelInputs, observation_days
 from engine.scenario import Scenario, load_scenario
 
 DEFAULT_BLOCK_PATHS = 4_096
@@ -53,11 +53,6 @@ def run_block(
         record,
     )
     return BlockResult(first_path, out._asdict(), record)
-
-
-def path_blocks(paths: int, block_paths: int) -> list[tuple[int, int]]:
-    """(first_path, n_paths) of each block."""
-    return [(start, min(block_paths, paths - start)) for start in range(0, paths, block_paths)]
 
 
 def versions() -> dict[str, str]:
@@ -92,83 +87,50 @@ def simulate(
     block_paths: int = DEFAULT_BLOCK_PATHS,
     workers: int | None = None,
     scheduler: str = "threads",
+    client: Any = None,
 ) -> xr.Dataset:
-    """Simulate a scenario and return one Dataset with dimension `path`.
+    """Simulate a scenario and return one Dataset with dimension `path` (plus one dimension per
+    swept key, named by the dotted key, when the scenario has a `sweep`).
 
     `scenario` is a `Scenario`, a mapping, a YAML path or shipped name, or None for the default.
     `paths` and `seed` override the scenario's. `block_paths` is the task size; `workers` the
-    number of dask workers (default: every core); `scheduler` a dask scheduler name
-    ("threads", "processes", "synchronous"). None of these three changes a single number.
+    number of dask workers (default: every core); `scheduler` a local dask scheduler name
+    ("threads", "processes", "synchronous"); `client` a `dask.distributed.Client` to run the tasks
+    on instead (e.g. connected to a cluster). None of these changes a single number. The whole
+    result is held in memory: for large runs use `engine.runner.run_to_store`.
     """
+    from engine.runner import compute_block, dataset_layout, make_plan, run_tasks
+
     scn = _resolve(scenario, paths, seed)
     if block_paths < 1:
         raise InputError("block_paths", block_paths, "must be at least 1")
-    inputs = kernel_inputs(scn)
-    n_sample = min(scn.output.sample_paths, scn.paths)
-    tasks = [
-        dask.delayed(run_block)(inputs, scn.seed, start, n, max(0, min(n, n_sample - start)))
-        for start, n in path_blocks(scn.paths, block_paths)
-    ]
-    results = dask.compute(*tasks, scheduler=scheduler, num_workers=workers)
-    return build_dataset(scn, inputs, list(results), n_sample)
+    plan = make_plan(scn, block_paths)
+    tasks = plan.tasks()
+    point_json = [p.to_json() for _, p in plan.points]
+    n_time = len(observation_days(plan.points[0][1]))
+    arrays: dict[str, np.ndarray] = {}
+    for name, spec in {**PATH_OUTPUTS, **DERIVED_OUTPUTS}.items():
+        arrays[name] = np.empty((*plan.sweep_shape, plan.paths), spec.dtype)
+    for name in SAMPLE_OUTPUTS:
+        arrays[f"sample_{name}"] = np.empty((*plan.sweep_shape, plan.n_sample, n_time))
 
+    def fill(task: Any, values: dict[str, np.ndarray]) -> None:
+        for name, block in values.items():
+            if name.startswith("sample_"):
+                end = task.first_path + task.n_record
+                arrays[name][(*task.position, slice(task.first_path, end))] = block
+            else:
+                end = task.first_path + task.n_paths
+                arrays[name][(*task.position, slice(task.first_path, end))] = block
 
-def build_dataset(
-    scn: Scenario, inputs: KernelInputs, blocks: list[BlockResult], n_sample: int
-) -> xr.Dataset:
-    """Assemble block results (any order) into the results Dataset."""
-    blocks = sorted(blocks, key=lambda b: b.first_path)
-    data_vars: dict[str, xr.Variable] = {}
-    for name, spec in PATH_OUTPUTS.items():
-        values = np.concatenate([b.outputs[name] for b in blocks])
-        data_vars[name] = xr.Variable(
-            "path", values, {"units": spec.units, "description": spec.description}
-        )
-    split = split_capital(scn)
-    final_price = data_vars["final_price"].values
-    lp_pnl = data_vars["lp_value"].values - split.lp_value
-    derived = {
-        "hodl_pnl": split.x0 * (final_price - scn.market.spot),
-        "unhedged_pnl": scn.capital / split.lp_value * (lp_pnl + data_vars["fees"].values),
-    }
-    for name, values in derived.items():
-        spec = DERIVED_OUTPUTS[name]
-        data_vars[name] = xr.Variable(
-            "path", values, {"units": spec.units, "description": spec.description}
-        )
-
-    record = np.concatenate([b.record for b in blocks], axis=0)[:n_sample]
-    for f, (name, spec) in enumerate(SAMPLE_OUTPUTS.items()):
-        data_vars[f"sample_{name}"] = xr.Variable(
-            ("sample", "time"),
-            record[:, :, f],
-            {"units": spec.units, "description": f"{spec.description}, sampled paths"},
-        )
-    coords = {
-        "path": np.arange(scn.paths, dtype=np.int64),
-        "sample": np.arange(n_sample, dtype=np.int64),
-        "time": xr.Variable("time", observation_days(scn), {"units": "days"}),
-    }
-    attrs = {
-        "title": f"lphedge results: {scn.name}",
-        "scenario_name": scn.name,
-        "scenario": scn.to_json(),
-        "seed": scn.seed,
-        "paths": scn.paths,
-        "capital": scn.capital,
-        "horizon_days": scn.horizon_days,
-        "step_hours": scn.step_hours,
-        "n_steps": scn.n_steps,
-        "lp_value0": split.lp_value,
-        "collateral0": split.collateral,
-        "x0": split.x0,
-        "y0": split.y0,
-        "spot0": scn.market.spot,
-        "rng": RNG_DESCRIPTION,
-        "versions": json.dumps(versions(), sort_keys=True),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+    if client is not None:
+        run_tasks(client, compute_block, tasks, lambda t: (point_json[t.point], t), fill)
+    else:
+        delayed = [dask.delayed(compute_block)(point_json[t.point], t) for t in tasks]
+        results = dask.compute(*delayed, scheduler=scheduler, num_workers=workers)
+        for task, values in zip(tasks, results, strict=True):
+            fill(task, values)
+    return dataset_layout(plan, arrays)
 
 
 def scenario_of(ds: xr.Dataset) -> Scenario:

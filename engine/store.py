@@ -5,10 +5,17 @@ it is not part of the v3 specification and a local store does not need it). Two 
 mark a store lphedge wrote: `lphedge_store` (the store layout version) and `lphedge_complete`,
 written last, after every array and the summary.
 
-Writes are atomic as seen from the run directory: everything is written into a temporary
-directory first (a hidden sibling of the run directory, or a hidden folder inside it when it
-already exists), marked complete, then renamed into place. A crash leaves at most a hidden
-`*.lphedge-tmp-*` folder, never a half-written `results.zarr`.
+Two writers make such stores:
+
+- `write_run` (a Dataset held in memory) is atomic as seen from the run directory: everything is
+  written into a temporary directory first (a hidden sibling of the run directory, or a hidden
+  folder inside it when it already exists), marked complete, then renamed into place. A crash
+  leaves at most a hidden `*.lphedge-tmp-*` folder, never a half-written `results.zarr`.
+- `engine.runner.run_to_store` (the command line) creates `results.zarr` in place with every
+  array at its final shape and streams the results into it task by task; each task then sets its
+  flag in the `lphedge_tasks/done` array (a child group, which xarray does not read). The store
+  also records its task size (`lphedge_block_paths`) and a run id (`lphedge_run_id`). Until the
+  completion mark is written the store is incomplete, and `read_results` refuses it.
 """
 
 from __future__ import annotations
@@ -31,8 +38,11 @@ SUMMARY_NAME = "summary.json"
 STORE_ATTR = "lphedge_store"
 STORE_VERSION = 1
 COMPLETE_ATTR = "lphedge_complete"
+BLOCK_ATTR = "lphedge_block_paths"
+RUN_ID_ATTR = "lphedge_run_id"
+TASKS_ARRAY = "lphedge_tasks/done"
 TMP_MARK = ".lphedge-tmp-"
-_STORE_ATTRS = (STORE_ATTR, COMPLETE_ATTR)
+_STORE_ATTRS = (STORE_ATTR, COMPLETE_ATTR, BLOCK_ATTR, RUN_ID_ATTR)
 
 
 def _nearest_existing(path: Path) -> Path:
@@ -56,7 +66,8 @@ def check_output(out_dir: str | Path, overwrite: bool = False) -> Path:
         raise InputError(
             "--out",
             given,
-            f"already holds {RESULTS_NAME}; choose another --out or pass --overwrite",
+            f"already holds {RESULTS_NAME}; choose another --out, pass --overwrite to replace it, "
+            "or --resume to finish an interrupted run",
         )
     base = _nearest_existing(out)
     if not base.is_dir():
@@ -157,7 +168,7 @@ def read_results(path: str | Path) -> xr.Dataset:
             str(path),
             f"has store version {attrs[STORE_ATTR]!r}; this lphedge reads {STORE_VERSION}",
         )
-    with xr.open_zarr(store, consolidated=False, decode_timedelta=False) as opened:
+    with xr.open_zarr(store, consolidated=False, decode_timedelta=False, chunks=None) as opened:
         ds = opened.load()
     ds.attrs = {k: v for k, v in ds.attrs.items() if k not in _STORE_ATTRS}
     return ds

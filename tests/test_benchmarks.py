@@ -251,3 +251,42 @@ def test_statistics_comparison_catches_a_bias() -> None:
     wider = dict(same, pnl=100.0 + 1.1 * (same["pnl"] - 100.0))
     rows = {r["statistic"]: r for r in numpy_model.compare_statistics(base, wider)}
     assert not rows["sd_pnl"]["passed"]
+
+
+@pytest.mark.slow
+def test_scale_benchmarks_write_their_records(tmp_path: Path) -> None:
+    """`benchmarks.scale` end to end at tiny sizes: keys present, numbers positive."""
+    eff_json, big_json = tmp_path / "eff.json", tmp_path / "big.json"
+    eff_args = ["efficiency", "--paths", "256", "--days", "1", "--repeats", "1"]
+    big_args = ["big", "--paths", "500", "--days", "2", "--block-paths", "100"]
+    for args, target in ((eff_args, eff_json), (big_args, big_json)):
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.scale",
+                *args,
+                "--overhead-tasks",
+                "4",
+                "--json",
+                str(target),
+            ]
+            if args[0] == "efficiency"
+            else [sys.executable, "-m", "benchmarks.scale", *args, "--json", str(target)],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+    eff = json.loads(eff_json.read_text())
+    assert eff["schema"] == "lphedge-benchmarks-scale/1" and eff["machine"]["cpu"]["model"]
+    r = eff["result"]
+    for key in ("speedup", "efficiency", "empty_task_s"):
+        _positive_summary(r[key], 1)
+    _positive_summary(r["wall_s"]["1"], 1)
+    _positive_summary(r["wall_s"]["2"], 1)
+    big = json.loads(big_json.read_text())["result"]
+    assert big["paths"] == 500 and big["n_steps"] == 48
+    assert big["wall_s"] > 0 and big["peak_rss_bytes"] > 0

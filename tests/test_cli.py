@@ -176,7 +176,7 @@ def test_internal_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
         raise RuntimeError("kernel exploded")
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(cli, "simulate", broken)
+    monkeypatch.setattr(cli, "run_to_store", broken)
     monkeypatch.delenv(cli.DEBUG_ENV, raising=False)
     result = runner.invoke(cli.app, ["run", "--paths", "10"])
     assert result.exit_code == 1

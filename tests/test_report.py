@@ -165,7 +165,9 @@ def test_sweep_report(stores: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "sweep.html"
     result = runner.invoke(cli.app, ["report", str(stores["sweep"]), "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert "sweep over hedge.leverage (3 points)" in result.stdout
+    header, *rows = [line for line in result.stdout.splitlines() if line.strip()]
+    assert header.split()[:3] == ["hedge.leverage", "mean", "P&L"] and "P(liquidation)" in header
+    assert len([r for r in rows if not r.startswith("output")]) == 3  # one row per sweep point
     page = out.read_text()
     assert_self_contained(page)
     assert "Across the swept settings" in page and "hedge.leverage" in page

@@ -311,10 +311,11 @@ def test_metrics_over_sweep_dims(sweep: xr.Dataset) -> None:
 
 def test_summary_of_a_sweep(sweep: xr.Dataset) -> None:
     s = summary(sweep)
-    assert s["sweep_dims"] == ["hedge.leverage", "hedge.ratio"]
+    assert list(s["sweep"]) == ["hedge.leverage", "hedge.ratio"]
+    assert s["sweep"]["hedge.leverage"] == [2.0, 5.0, 10.0]
     assert len(s["points"]) == 6
-    first = s["points"][0]
-    assert first["point"] == {"hedge.leverage": 2.0, "hedge.ratio": 0.5}
+    first = s["points"]["hedge.leverage=2.0,hedge.ratio=0.5"]
+    assert first["coords"] == {"hedge.leverage": 2.0, "hedge.ratio": 0.5}
     pnl = sweep["pnl"].isel({"hedge.leverage": 0, "hedge.ratio": 0}).values
     assert first["pnl_mean"] == pytest.approx(pnl.mean(), rel=1e-12)
     json.dumps(s, allow_nan=False)

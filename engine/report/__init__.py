@@ -56,13 +56,23 @@ def esc(x: object) -> str:
 # Loading
 
 
+def _capital_text(ds: xr.Dataset) -> str:
+    """K for the provenance table: one number, or the range over a sweep's points."""
+    if "capital" in ds.variables:
+        values = np.asarray(ds["capital"].values, dtype=float).ravel()
+        if values.min() != values.max():
+            return f"{money(float(values.min()))} to {money(float(values.max()))} (per point)"
+        return money(float(values[0]))
+    return money(float(ds.attrs["capital"]))
+
+
 def load_run(path: str | Path) -> xr.Dataset:
     """Re-read a stored run for reporting; `InputError` for a missing, foreign, incomplete store
     or one without the per-path results a report needs."""
     ds = read_results(path)
     missing = [v for v in REQUIRED if v not in ds]
-    if missing or "capital" not in ds.attrs:
-        what = ", ".join(missing) if missing else "the capital attribute"
+    if missing or ("capital" not in ds.attrs and "capital" not in ds.variables):
+        what = ", ".join(missing) if missing else "the capital"
         raise InputError("results", str(path), f"lacks {what}: not an lphedge results store")
     if ds.sizes.get("path", 0) < 1:
         raise InputError("results", str(path), "holds no paths")
@@ -269,7 +279,7 @@ def _scenario_section(label: str, ds: xr.Dataset, anchor: str) -> str:
             f"{_g(a.get('horizon_days'))} days in {_g(a.get('n_steps'))} steps of "
             f"{_g(a.get('step_hours'))} h",
         ),
-        ("capital K", money(float(a["capital"]))),
+        ("capital K", _capital_text(ds)),
     ]
     if not dims and "lp_value0" in a:
         rows.append(
