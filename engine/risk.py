@@ -179,7 +179,7 @@ def quantile_rank_interval(
     half = (1.0 - confidence) / 2.0
 
     def ppf(p: float) -> int:
-        return k0 + int(min(np.searchsorted(cdf, p * (1.0 - 1e-12), side="left"), cdf.size - 1))
+        return k0 + min(int(np.searchsorted(cdf, p * (1.0 - 1e-12), side="left")), cdf.size - 1)
 
     lo = ppf(half)
     hi = ppf(1.0 - half) + 1
