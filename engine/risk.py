@@ -179,6 +179,8 @@ def quantile_rank_interval(
     half = (1.0 - confidence) / 2.0
 
     def ppf(p: float) -> int:
+        # p shrunk by one part in 1e12 so that a CDF value equal to p up to round-off in the
+        # summed pmf still counts as reaching it (the rank must not jump by one on round-off)
         return k0 + min(int(np.searchsorted(cdf, p * (1.0 - 1e-12), side="left")), cdf.size - 1)
 
     lo = ppf(half)

@@ -42,10 +42,11 @@ ZIG_X, ZIG_F = _ziggurat_tables()
 ZIG_R = float(ZIG_X[1])
 
 
-@njit(uint64(uint64), nogil=True, cache=True)
+@njit(nogil=True, cache=True)
 def splitmix64(x):  # pragma: no cover - compiled
-    """splitmix64 output function applied to x + golden gamma."""
-    z = x + _GOLDEN
+    """splitmix64 output function applied to x + golden gamma (x: uint64). Typed lazily, at the
+    first compilation of a kernel that calls it, not at import."""
+    z = uint64(x) + _GOLDEN
     z = (z ^ (z >> uint64(30))) * _MIX1
     z = (z ^ (z >> uint64(27))) * _MIX2
     return z ^ (z >> uint64(31))
