@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from engine.dispatch import supports
 from engine.kernels.driver import GridParams
 from engine.kernels.lp import FEES_APR, FEES_ARBITRAGE, FEES_NONE, PoolParams
 from engine.kernels.market import GBM, MERTON, MarketParams
@@ -29,6 +30,8 @@ class KernelInputs(NamedTuple):
     pool: PoolParams
     hedge: HedgeParams
     grid: GridParams
+    # issue 7: whether the lane (SIMD) kernel supports the scenario (engine.dispatch.supports)
+    lanes: bool = False
 
 
 class CapitalSplit(NamedTuple):
@@ -213,4 +216,5 @@ def kernel_inputs(scenario: Scenario) -> KernelInputs:
         pool=pool_params(scenario, split),
         hedge=hedge_params(scenario),
         grid=grid_params(scenario, split),
+        lanes=supports(scenario),
     )

@@ -21,11 +21,13 @@ import xarray as xr
 from engine import __version__
 from engine.errors import InputError
 from engine.kernels.driver import RECORD_FIELDS, simulate_block
+from engine.kernels.lanes import LANES, simulate_block_lanes
 from engine.outputs import DERIVED_OUTPUTS, PATH_OUTPUTS, SAMPLE_OUTPUTS, allocate_path_outputs
 from engine.params import KernelInputs, observation_days
 from engine.scenario import Scenario, load_scenario
 
 DEFAULT_BLOCK_PATHS = 4_096
+KERNELS = ("auto", "general", "lanes")
 RNG_DESCRIPTION = "xoshiro256++ per path, seeded by splitmix64(seed, path); 256-layer ziggurat"
 
 
@@ -36,13 +38,28 @@ class BlockResult(NamedTuple):
 
 
 def run_block(
-    inputs: KernelInputs, seed: int, first_path: int, n_paths: int, n_record: int
+    inputs: KernelInputs,
+    seed: int,
+    first_path: int,
+    n_paths: int,
+    n_record: int,
+    kernel: str = "auto",
 ) -> BlockResult:
-    """Simulate paths [first_path, first_path + n_paths); keep whole paths for the first n_record."""
+    """Simulate paths [first_path, first_path + n_paths); keep whole paths for the first n_record.
+
+    `kernel`: "auto" runs the lane (SIMD) kernel when it supports the scenario
+    (`inputs.lanes`, from `engine.dispatch.supports`) and the general kernel otherwise; "general"
+    forces the general kernel; "lanes" forces the lane kernel (an error if it does not support the
+    scenario). Both give the same bits where both apply.
+    """
+    if kernel not in KERNELS:
+        raise ValueError(f"kernel = {kernel!r}: must be one of {', '.join(KERNELS)}")
+    if kernel == "lanes" and not inputs.lanes:
+        raise ValueError("kernel = 'lanes': the lane kernel does not support this scenario")
     out = allocate_path_outputs(n_paths)
     n_obs = int(inputs.grid.observe_index.max(initial=0)) + 1
     record = np.full((n_record, n_obs, len(RECORD_FIELDS)), np.nan)
-    simulate_block(
+    args = (
         inputs.market,
         inputs.pool,
         inputs.hedge,
@@ -52,6 +69,10 @@ def run_block(
         out,
         record,
     )
+    if inputs.lanes and kernel != "general":
+        simulate_block_lanes(*args, np.int64(LANES))
+    else:
+        simulate_block(*args)
     return BlockResult(first_path, out._asdict(), record)
 
 

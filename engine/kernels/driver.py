@@ -25,6 +25,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from engine.kernels.detmath import exp as det_exp
 from engine.kernels.lp import PoolParams, quote_amount, risky_amount, step_fees
 from engine.kernels.market import MERTON, MarketParams, log_jump, next_funding, paid_rate
 from engine.kernels.perp import (
@@ -189,7 +190,9 @@ def _simulate_path(
         log_new = log_diffused
         if merton:
             log_new += log_jump(draws[j, D_JUMP_U], draws[j, D_JUMP_Z], market)
-        sqrt_new = np.exp(0.5 * log_new)
+        # issue 7: the deterministic exp shared with the lane kernel (engine.kernels.lanes), so
+        # that both kernels give the same bits
+        sqrt_new = det_exp(0.5 * log_new)
         price_new = sqrt_new * sqrt_new
 
         liquidation_price = 0.0
