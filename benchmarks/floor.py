@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from engine.kernels import lanes
 from engine.kernels.rng import normal, seed_stream, uniform
 
 # Draws per step, (normals, uniforms), as made by engine.kernels.driver.draw_steps.
@@ -51,4 +52,15 @@ def run_floor(seed: int, first_path: int, n_paths: int, n_steps: int, merton: bo
     """Run the floor kernel on a block of paths; returns the per-path sums of the draws."""
     out = np.empty(n_paths)
     rng_floor(np.uint64(seed), np.int64(first_path), np.int64(n_steps), bool(merton), out)
+    return out
+
+
+
+def run_floor_lanes(
+    seed: int, first_path: int, n_paths: int, n_steps: int, merton: bool
+) -> np.ndarray:
+    """The floor of the lane kernel (`engine.kernels.lanes.draw_floor`: the same generator, drawn
+    as that kernel draws, vectorised across lanes); per-path sums equal to `run_floor`'s."""
+    out = np.empty(n_paths)
+    lanes.draw_floor(np.uint64(seed), np.int64(first_path), np.int64(n_steps), bool(merton), out)
     return out

@@ -21,7 +21,7 @@ import xarray as xr
 from engine import __version__
 from engine.errors import InputError
 from engine.kernels.driver import RECORD_FIELDS, simulate_block
-from engine.kernels.lanes import LANES, simulate_block_lanes
+from engine.kernels.lanes import simulate_block_lanes
 from engine.outputs import DERIVED_OUTPUTS, PATH_OUTPUTS, SAMPLE_OUTPUTS, allocate_path_outputs
 from engine.params import KernelInputs, observation_days
 from engine.scenario import Scenario, load_scenario
@@ -70,7 +70,7 @@ def run_block(
         record,
     )
     if inputs.lanes and kernel != "general":
-        simulate_block_lanes(*args, np.int64(LANES))
+        simulate_block_lanes(*args)
     else:
         simulate_block(*args)
     return BlockResult(first_path, out._asdict(), record)
