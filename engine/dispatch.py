@@ -79,7 +79,7 @@ def unsupported_keys(scenario: Scenario) -> list[str]:
     """The keys that keep `scenario` off the lane kernel: a listed key with a value the lane
     kernel does not implement, or an unlisted key away from its default."""
     values = _flatten(scenario.model_dump(mode="json"))
-    defaults = _flatten(Scenario().model_dump(mode="json"))
+    defaults = _flatten(type(scenario)().model_dump(mode="json"))
     blocking = []
     for key, value in values.items():
         if key in _ANY_SECTIONS:

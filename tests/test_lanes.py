@@ -1,0 +1,245 @@
+"""The lane (SIMD) kernel against the general kernel: the same bits, path by path.
+
+`engine.kernels.lanes.simulate_block_lanes` runs groups of paths side by side and must give exactly
+the per-path outputs and sampled paths of `engine.kernels.driver.simulate_block` for every scenario
+`engine.dispatch.supports` accepts, for any block (sizes that are not a multiple of the lane width,
+blocks starting anywhere) and any number of workers. Also here: the deterministic exponential both
+kernels share (accuracy in ulps, special values), the lane kernel's random-number floor (the same
+draws as the scalar generator), and the whitelist dispatch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from numba import njit
+
+import engine
+from benchmarks.floor import run_floor, run_floor_lanes
+from engine.dispatch import LANE_KEYS, supports, unsupported_keys
+from engine.kernels.detmath import exp as det_exp
+from engine.kernels.lanes import LANES
+from engine.params import kernel_inputs
+from engine.scenario import PoolSpec, Scenario, load_scenario
+from engine.simulate import run_block
+
+# (shipped scenario, overrides): every feature value the lane kernel supports, and the rare events
+# its scalar fix-ups handle (liquidations by bridge, jump and funding; band and periodic trades;
+# v3 out of range; the ziggurat's slow paths, ~3 % of steps)
+CASES: dict[str, tuple[str | None, dict[str, Any]]] = {
+    "default": (None, {}),
+    "v3-apr": ("v3-range", {}),
+    "v3-arbitrage-noise": (
+        "v3-range",
+        {"pool.fees.model": "arbitrage", "pool.fees.noise_volume_to_tvl_per_day": 0.4},
+    ),
+    "v2-arbitrage-periodic": (
+        None,
+        {"pool.fees.model": "arbitrage", "hedge.rebalance.policy": "periodic"},
+    ),
+    "merton-jumps": ("merton-jumps", {}),
+    "merton-many-jumps-band": (
+        None,
+        {
+            "market.price.model": "merton",
+            "market.price.jump_intensity": 400.0,
+            "market.price.jump_mean": 0.02,
+            "hedge.rebalance.band": 0.02,
+        },
+    ),
+    "high-leverage": ("high-leverage", {}),
+    "unhedged": ("unhedged", {}),
+    "constant-funding-periodic": (
+        None,
+        {"market.funding.model": "constant", "hedge.rebalance.policy": "periodic"},
+    ),
+    "funding-liquidations": (
+        None,
+        {
+            "market.funding.vol": 0.2,
+            "market.funding.cap": None,
+            "market.funding.interval_hours": 1.0,
+            "hedge.leverage": 8.0,
+            "hedge.rebalance.policy": "none",
+        },
+    ),
+    "no-funding-no-fees-static": (
+        None,
+        {
+            "market.funding.model": "none",
+            "pool.fees.model": "none",
+            "hedge.rebalance.policy": "none",
+        },
+    ),
+    "zero-vol": (None, {"market.price.vol": 0.0, "market.price.drift": 0.5}),
+    "four-hour-steps": (None, {"step_hours": 4.0, "hedge.rebalance.every_hours": 24.0}),
+}
+
+PATHS = 75  # not a multiple of the lane width
+FIRST = 13  # a block that starts inside a lane group of the run
+RECORD = 5
+HORIZON = 20.0
+
+
+def _inputs(name: str) -> Any:
+    source, overrides = CASES[name]
+    scn = load_scenario(source, overrides={"horizon_days": HORIZON, **overrides})
+    return scn, kernel_inputs(scn)
+
+
+def _assert_same(a: Any, b: Any) -> None:
+    for key in a.outputs:
+        assert np.array_equal(a.outputs[key], b.outputs[key], equal_nan=True), key
+    assert np.array_equal(a.record, b.record, equal_nan=True), "sampled paths"
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_lane_kernel_is_bit_identical_to_the_general_kernel(name: str) -> None:
+    scn, inputs = _inputs(name)
+    assert inputs.lanes, unsupported_keys(scn)
+    general = run_block(inputs, scn.seed, FIRST, PATHS, RECORD, kernel="general")
+    lanes = run_block(inputs, scn.seed, FIRST, PATHS, RECORD, kernel="lanes")
+    _assert_same(general, lanes)
+    # the case exercises something: outputs vary across paths
+    assert np.unique(general.outputs["pnl"]).size > PATHS // 2
+
+
+def test_the_cases_reach_the_rare_events() -> None:
+    """The identity tests above are only as good as what their paths go through."""
+    seen: dict[str, float] = {}
+    for name in CASES:
+        scn, inputs = _inputs(name)
+        out = run_block(inputs, scn.seed, FIRST, PATHS, 0, kernel="general").outputs
+        seen[name + ".liquidated"] = float(out["liquidated"].mean())
+        seen[name + ".rebalances"] = float(out["n_rebalances"].mean())
+    assert seen["high-leverage.liquidated"] > 0.2
+    assert seen["funding-liquidations.liquidated"] > 0.2
+    assert seen["merton-many-jumps-band.liquidated"] > 0.1
+    assert seen["default.rebalances"] > 0.1
+    assert seen["v2-arbitrage-periodic.rebalances"] >= HORIZON - 1
+
+
+@pytest.mark.parametrize("n_paths", [1, 2, LANES - 1, LANES, LANES + 1, 2 * LANES + 7])
+def test_any_block_size(n_paths: int) -> None:
+    """A path's numbers do not depend on the block it runs in nor on the padding lanes."""
+    scn, inputs = _inputs("high-leverage")
+    whole = run_block(inputs, scn.seed, 0, 4 * LANES, 4 * LANES, kernel="general")
+    for first in (0, 3, LANES - 1):
+        part = run_block(inputs, scn.seed, first, n_paths, min(n_paths, 4), kernel="lanes")
+        for key, values in part.outputs.items():
+            expected = whole.outputs[key][first : first + n_paths]
+            assert np.array_equal(values, expected, equal_nan=True), (key, first)
+        rows = min(n_paths, 4)
+        assert np.array_equal(
+            part.record, whole.record[first : first + rows], equal_nan=True
+        ), first
+
+
+def test_simulate_uses_the_lane_kernel_and_any_workers_or_blocks_agree() -> None:
+    scn = load_scenario(None, overrides={"horizon_days": HORIZON, "paths": 150})
+    inputs = kernel_inputs(scn)
+    assert inputs.lanes
+    general = run_block(inputs, scn.seed, 0, 150, scn.output.sample_paths, kernel="general")
+    for workers, block in ((1, 150), (2, 7), (2, 41)):
+        ds = engine.simulate(scn, workers=workers, block_paths=block)
+        for key, values in general.outputs.items():
+            assert np.array_equal(ds[key].values, values, equal_nan=True), (workers, block, key)
+
+
+def test_forcing_the_lane_kernel_on_an_unsupported_scenario_is_an_error() -> None:
+    scn, inputs = _inputs("default")
+    with pytest.raises(ValueError, match="does not support"):
+        run_block(inputs._replace(lanes=False), scn.seed, 0, 4, 0, kernel="lanes")
+    with pytest.raises(ValueError, match="kernel = 'simd'"):
+        run_block(inputs, scn.seed, 0, 4, 0, kernel="simd")
+
+
+# --------------------------------------------------------------------------------------------
+# The whitelist
+
+
+def test_shipped_scenarios_are_supported() -> None:
+    for name in ("default", "v3-range", "unhedged", "high-leverage", "merton-jumps"):
+        assert supports(load_scenario(name)), name
+
+
+def test_every_listed_key_exists_in_the_schema() -> None:
+    """A renamed key must not silently stay on the whitelist."""
+    scn = Scenario()
+    for key in LANE_KEYS:
+        node: Any = scn
+        for part in key.split("."):
+            node = getattr(node, part)
+
+
+class _FuturePool(PoolSpec):
+    """A pool section with a key added after the whitelist was written (default off)."""
+
+    gas_cost: float = 0.0
+
+
+class _FutureScenario(Scenario):
+    pool: _FuturePool = _FuturePool()
+
+
+def test_an_unknown_key_away_from_its_default_goes_to_the_general_kernel() -> None:
+    assert supports(_FutureScenario())
+    on = _FutureScenario(pool=_FuturePool(gas_cost=5.0))
+    assert unsupported_keys(on) == ["pool.gas_cost"]
+    assert not supports(on)
+
+
+def test_a_listed_key_with_an_unknown_value_goes_to_the_general_kernel(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(LANE_KEYS, "market.price.model", frozenset({"gbm"}))
+    assert not supports(load_scenario("merton-jumps"))
+    assert supports(load_scenario(None))
+
+
+# --------------------------------------------------------------------------------------------
+# The random-number floor of the lane kernel
+
+
+@pytest.mark.parametrize("merton", [False, True])
+def test_lane_floor_makes_the_scalar_generator_draws(merton: bool) -> None:
+    scalar = run_floor(7, 5, LANES + 3, 300, merton)
+    lanes = run_floor_lanes(7, 5, LANES + 3, 300, merton)
+    assert np.array_equal(scalar, lanes)
+
+
+# --------------------------------------------------------------------------------------------
+# The shared exponential
+
+
+@njit(cache=True)
+def _det_exp_array(x: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    out = np.empty_like(x)
+    for i in range(x.shape[0]):
+        out[i] = det_exp(x[i])
+    return out
+
+
+def _ulps(x: np.ndarray) -> float:
+    got = _det_exp_array(x)
+    exact = np.exp(x.astype(np.longdouble))  # 64-bit significand: 11 bits beyond double
+    return float(np.max(np.abs((got - exact) / np.spacing(np.exp(x))).astype(float)))
+
+
+@pytest.mark.parametrize("low, high", [(-745.0, 709.7), (-1.0, 1.0), (-30.0, 30.0)])
+def test_det_exp_is_within_one_and_a_half_ulp(low: float, high: float) -> None:
+    x = np.random.default_rng(3).uniform(low, high, 200_000)
+    assert _ulps(x) <= 1.5
+
+
+def test_det_exp_special_values() -> None:
+    x = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 709.78, 709.8, 1e308, -745.2, -1e308])
+    got = _det_exp_array(x)
+    assert np.isnan(got[0])
+    assert got[1] == np.inf and got[2] == 0.0
+    assert got[3] == 1.0 and got[4] == 1.0
+    assert np.isfinite(got[5]) and abs(got[5] / np.exp(709.78) - 1.0) < 1e-15
+    assert got[6] == np.inf and got[7] == np.inf
+    assert got[8] == 0.0 and got[9] == 0.0
