@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,9 +32,10 @@ import numpy as np
 
 import engine
 from benchmarks import checks, numpy_model
-from benchmarks.floor import draws_per_step, run_floor
+from benchmarks.floor import draws_per_step, run_floor, run_floor_lanes
 from benchmarks.machine import REPO_ROOT, describe, source_revision
 from benchmarks.timing import Sample, measure
+from engine.kernels.lanes import LANES
 from engine.params import kernel_inputs
 from engine.simulate import DEFAULT_BLOCK_PATHS, run_block
 
@@ -50,12 +51,34 @@ class Case(NamedTuple):
     name: str
     source: str | None  # shipped scenario name; None = the built-in default
     description: str
+    overrides: dict[str, Any] | None = None
 
+    def scenario(self, **more: Any) -> Any:
+        return engine.load_scenario(self.source, overrides={**(self.overrides or {}), **more})
+
+
+# (d) "every feature on": every model feature that exists (the integrator extends it as features
+# land): Merton jumps, OU funding with a cap, a v3 range with the arbitrage fee model and noise
+# volume, the band policy
+EVERY_FEATURE = {
+    "market.price.model": "merton",
+    "market.price.jump_intensity": 10.0,
+    "pool.type": "v3",
+    "pool.fees.model": "arbitrage",
+    "pool.fees.noise_volume_to_tvl_per_day": 0.5,
+    "hedge.rebalance.policy": "band",
+}
 
 CASES = (
     Case("default", None, "GBM + OU funding, v2 LP (APR fees), band-rebalanced 3x short"),
     Case("v3-arbitrage", "v3-range", "v3 range -20%/+25%, arbitrage fee model"),
     Case("merton", "merton-jumps", "Merton jump-diffusion, v2 LP"),
+    Case(
+        "every-feature",
+        None,
+        "Merton + OU funding + v3 range with arbitrage fees and noise volume + band policy",
+        EVERY_FEATURE,
+    ),
 )
 
 
@@ -73,6 +96,9 @@ class Settings:
     numpy: bool = True  # the engine vs numpy section
     numpy_paths: int = 16384  # paths per timed run of the engine vs numpy comparison
     numpy_check_paths: int = 20000  # paths of each side of the statistics check
+    memory: bool = True  # (g) peak memory of a run
+    memory_paths: int = 1_000_000
+    memory_days: float = 1.0
 
 
 # defaults: about 1.5 minutes on a 2-core 2.5 GHz VM; quick: small sizes for tests
@@ -84,6 +110,7 @@ FULL = {
     "check_paths": 4096,
     "numpy_paths": 16384,
     "numpy_check_paths": 20000,
+    "memory_paths": 1_000_000,
 }
 QUICK = {
     "paths": 256,
@@ -93,6 +120,7 @@ QUICK = {
     "check_paths": 512,
     "numpy_paths": 512,
     "numpy_check_paths": 2000,
+    "memory_paths": 20_000,
 }
 
 
@@ -166,7 +194,7 @@ def measure_compile(settings: Settings) -> dict[str, Any]:
         return out
 
     return {
-        "kernel": "engine.kernels.driver.simulate_block via engine.simulate.run_block",
+        "kernel": "engine.kernels.lanes.simulate_block_lanes via engine.simulate.run_block",
         "probe_paths": cold[0]["probe_paths"],
         "n_steps": cold[0]["n_steps"],
         "cold": fields(cold),
@@ -190,7 +218,7 @@ def run_checks(settings: Settings) -> list[checks.Check]:
     n = settings.check_paths
     for case in CASES:
         log(f"checks: {case.name}")
-        scn = engine.load_scenario(case.source, overrides={"paths": n})
+        scn = case.scenario(paths=n)
         ds = engine.simulate(scn, workers=1, block_paths=n)
         outputs = {name: ds[name].values for name in ds.data_vars if ds[name].dims == ("path",)}
         checks.require(checks.finite_outputs(outputs, case.name), done)
@@ -232,10 +260,39 @@ def run_checks(settings: Settings) -> list[checks.Check]:
             ),
             done,
         )
+        checks.require(
+            checks.identical_outputs(
+                run_block(inputs, scn.seed, 0, head, 0, kernel="general").outputs,
+                run_block(inputs, scn.seed, 0, head, 0, kernel="lanes").outputs,
+                "lanes_match_general",
+                f"lane kernel vs general kernel on the first {head} paths",
+                case.name,
+            )
+            if inputs.lanes
+            else checks.Check(
+                "lanes_match_general", case.name, False, "the lane kernel does not support it"
+            ),
+            done,
+        )
         merton = scn.market.price.model == "merton"
         sums = run_floor(scn.seed, 0, 3, scn.n_steps, merton)
         checks.require(
             checks.floor_draws_match(scn.seed, scn.n_steps, merton, sums, case.name), done
+        )
+        n_floor = LANES + 3
+        same = np.array_equal(
+            run_floor(scn.seed, 0, n_floor, scn.n_steps, merton),
+            run_floor_lanes(scn.seed, 0, n_floor, scn.n_steps, merton),
+        )
+        checks.require(
+            checks.Check(
+                "lane_floor_matches",
+                case.name,
+                bool(same),
+                f"lane floor vs scalar floor: per-path sums {'bit-identical' if same else 'differ'}"
+                f" on {n_floor} paths",
+            ),
+            done,
         )
     return done
 
@@ -251,49 +308,70 @@ def slices(n_paths: int, n_slices: int) -> list[tuple[int, int]]:
     return [(a, b - a) for a, b in itertools.pairwise(edges)]
 
 
+def _timed_runs(
+    inputs: Any, seed: int, steps: int, merton: bool
+) -> dict[str, Callable[[int, int], Any]]:
+    """The four timed calls of a case, each on (first_path, n_paths)."""
+    floor = run_floor_lanes if inputs.lanes else run_floor
+    return {
+        "model": lambda a, c: run_block(inputs, seed, a, c, 0),
+        "floor": lambda a, c: floor(seed, a, c, steps, merton),
+        "general": lambda a, c: run_block(inputs, seed, a, c, 0, kernel="general"),
+        "scalar_floor": lambda a, c: run_floor(seed, a, c, steps, merton),
+    }
+
+
 def measure_throughput(settings: Settings, done: list[checks.Check]) -> dict[str, Any]:
-    """Per case, per repeat: the N paths in slices, each slice run by the model then by the floor
-    (model, floor, model, floor, ...), so both see the machine at the same moments; a repeat's time
-    is the sum over its slices. Wall time and the main thread's CPU time are both recorded."""
+    """Per case, per repeat: the N paths in slices, each slice run by the engine (the kernel the
+    dispatch picks: the lane kernel for every case here), by its floor (the same generator: the
+    lane floor), by the general (scalar) kernel and by the scalar floor, one after the other, so
+    that all four see the machine at the same moments; a repeat's time is the sum over its slices.
+    Wall time and the main thread's CPU time are both recorded."""
     n = settings.paths
     parts = slices(n, settings.slices)
     results: dict[str, Any] = {}
     for case in CASES:
-        scn = engine.load_scenario(case.source)
+        scn = case.scenario()
         inputs = kernel_inputs(scn)
         merton = scn.market.price.model == "merton"
         steps = scn.n_steps
         path_steps = n * steps
-        # warm-up: compile or load both kernels, touch the code paths
-        run_block(inputs, scn.seed, 0, min(n, 16), 0)
-        run_floor(scn.seed, 0, min(n, 16), steps, merton)
-        models: list[Sample] = []
-        floors: list[Sample] = []
+        kernel = "lanes" if inputs.lanes else "general"
+        runs = _timed_runs(inputs, scn.seed, steps, merton)
+        # warm-up: compile or load the kernels, touch the code paths
+        for run in runs.values():
+            run(0, min(n, 16))
+        samples: dict[str, list[Sample]] = {key: [] for key in runs}
         for r in range(settings.repeats):
             log(f"throughput: {case.name}, repeat {r + 1}/{settings.repeats}")
-            model, floor = Sample(), Sample()
+            totals = {key: Sample() for key in runs}
             for first, count in parts:
-                sample, block = measure(run_block, inputs, scn.seed, first, count, 0)
-                model.add(sample)
-                sample, sums = measure(run_floor, scn.seed, first, count, steps, merton)
-                floor.add(sample)
-                # what was timed is right
-                checks.require(
-                    checks.accounting_identity(
-                        block.outputs, inputs.pool.value0, inputs.grid.capital, case.name
-                    ),
-                    None,
-                )
-                if not np.all(np.isfinite(sums)):
-                    raise checks.CheckFailed(f"floor kernel made non-finite sums ({case.name})")
-            models.append(model)
-            floors.append(floor)
-        t_model = [m.wall for m in models]
-        t_floor = [f.wall for f in floors]
+                for key, run in runs.items():
+                    sample, result = measure(run, first, count)
+                    totals[key].add(sample)
+                    if key in ("model", "general"):  # what was timed is right
+                        checks.require(
+                            checks.accounting_identity(
+                                result.outputs, inputs.pool.value0, inputs.grid.capital, case.name
+                            ),
+                            None,
+                        )
+                    elif not np.all(np.isfinite(result)):
+                        raise checks.CheckFailed(f"floor kernel made non-finite sums ({case.name})")
+            for key in runs:
+                samples[key].append(totals[key])
+        wall = {key: [x.wall for x in samples[key]] for key in runs}
+        cpu = {key: [x.thread_cpu for x in samples[key]] for key in runs}
+
+        def ratio(values: dict[str, list[float]], a: str, b: str) -> dict[str, Any]:
+            return summary([x / y for x, y in zip(values[a], values[b], strict=True)])
+
         normals, uniforms = draws_per_step(merton)
         results[case.name] = {
             "scenario": case.source or "default",
+            "overrides": case.overrides or {},
             "description": case.description,
+            "kernel": kernel,
             "price_model": scn.market.price.model,
             "pool": scn.pool.type,
             "fee_model": scn.pool.fees.model,
@@ -304,21 +382,25 @@ def measure_throughput(settings: Settings, done: list[checks.Check]) -> dict[str
             "slices": len(parts),
             "path_steps": path_steps,
             "draws_per_step": {"normals": normals, "uniforms": uniforms},
-            "model_s": summary(t_model),
-            "floor_s": summary(t_floor),
-            "model_path_steps_per_s": summary([path_steps / t for t in t_model]),
-            "floor_path_steps_per_s": summary([path_steps / t for t in t_floor]),
-            "model_over_floor": summary([m / f for m, f in zip(t_model, t_floor, strict=True)]),
-            "model_cpu_s": summary([m.thread_cpu for m in models]),
-            "floor_cpu_s": summary([f.thread_cpu for f in floors]),
-            "model_over_floor_cpu": summary(
-                [m.thread_cpu / f.thread_cpu for m, f in zip(models, floors, strict=True)]
-            ),
-            "model_cpu_over_wall": summary([m.thread_cpu / m.wall for m in models]),
+            **{f"{key}_s": summary(wall[key]) for key in runs},
+            **{f"{key}_cpu_s": summary(cpu[key]) for key in runs},
+            **{
+                f"{key}_path_steps_per_s": summary([path_steps / t for t in wall[key]])
+                for key in runs
+            },
+            "model_over_floor": ratio(wall, "model", "floor"),
+            "model_over_floor_cpu": ratio(cpu, "model", "floor"),
+            "general_over_scalar_floor": ratio(wall, "general", "scalar_floor"),
+            "general_over_scalar_floor_cpu": ratio(cpu, "general", "scalar_floor"),
+            "speedup_over_general": ratio(wall, "general", "model"),
+            "speedup_over_general_cpu": ratio(cpu, "general", "model"),
+            "floor_speedup_over_scalar_floor": ratio(wall, "scalar_floor", "floor"),
+            "model_cpu_over_wall": summary([m.thread_cpu / m.wall for m in samples["model"]]),
             "other_load_cores": summary(
                 [
-                    (m.other_load * m.wall + f.other_load * f.wall) / (m.wall + f.wall)
-                    for m, f in zip(models, floors, strict=True)
+                    sum(samples[key][i].other_load * samples[key][i].wall for key in runs)
+                    / sum(samples[key][i].wall for key in runs)
+                    for i in range(settings.repeats)
                 ]
             ),
         }
@@ -328,10 +410,52 @@ def measure_throughput(settings: Settings, done: list[checks.Check]) -> dict[str
             "all",
             True,
             f"accounting identity held on every timed run_block ({len(CASES)} cases x "
-            f"{settings.repeats} repeats x {len(parts)} slices of {n} paths)",
+            f"{settings.repeats} repeats x {len(parts)} slices of {n} paths, both kernels)",
         )
     )
     return results
+
+
+# --------------------------------------------------------------------------------------------
+# (g) Peak memory of a 1M-path run
+
+
+def measure_memory(settings: Settings) -> dict[str, Any]:
+    """Peak resident memory of `lphedge run` on `memory_paths` paths of the default scenario over
+    `memory_days` days, streamed into a store (benchmarks.scale big, in a fresh interpreter so
+    that only that run's process is measured). Memory does not grow with the number of steps:
+    nothing of size paths x steps is kept, so a short horizon measures the same peak."""
+    with tempfile.TemporaryDirectory(prefix="lphedge-memory-") as tmp:
+        record_path = Path(tmp) / "memory.json"
+        cmd = [
+            sys.executable,
+            "-m",
+            "benchmarks.scale",
+            "big",
+            "--paths",
+            str(settings.memory_paths),
+            "--days",
+            f"{settings.memory_days:g}",
+            "--json",
+            str(record_path),
+        ]
+        log(f"memory: {settings.memory_paths} paths x {settings.memory_days:g} day(s)")
+        done = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"memory run failed (exit {done.returncode}):\n{done.stderr}")
+        result = json.loads(record_path.read_text())["result"]
+    return {
+        "call": shlex.join(["python", *cmd[1:-2]]),
+        "paths": result["paths"],
+        "horizon_days": result["horizon_days"],
+        "n_steps": result["n_steps"],
+        "wall_s": result["wall_s"],
+        "peak_rss_bytes": result["peak_rss_bytes"],
+        "peak_rss_gib": result["peak_rss_gib"],
+        "store_bytes": result["store_bytes"],
+        "note": "memory does not grow with steps (nothing of size paths x steps is stored); "
+        "1M paths x 365 days measured 0.41 GiB in benchmarks/RESULTS.md of issue 3",
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -577,7 +701,7 @@ def format_report(record: dict[str, Any]) -> str:
         "",
         f"Single-core throughput: engine.simulate.run_block in the main thread, "
         f"{first['n_paths']} paths, {s['repeats']} repeats, each in {first['slices']} slices "
-        "run model, floor, model, floor, ...",
+        "run engine, its floor, general kernel, scalar floor, engine, ...",
     ]
     rows = []
     for name, c in tp.items():
@@ -585,6 +709,7 @@ def format_report(record: dict[str, Any]) -> str:
         rows.append(
             [
                 name,
+                c["kernel"],
                 f"{c['n_steps']} x {c['step_hours']:g}h",
                 f"{d['normals']}N+{d['uniforms']}U",
                 _spread(c["model_path_steps_per_s"], ".2f", 1e-6),
@@ -599,21 +724,51 @@ def format_report(record: dict[str, Any]) -> str:
         _table(
             [
                 "case",
+                "kernel",
                 "steps",
                 "draws",
-                "model M path-steps/s",
-                "RNG floor M/s",
-                "model/floor (wall)",
-                "model/floor (CPU)",
+                "engine M path-steps/s",
+                "its floor M/s",
+                "engine/floor (wall)",
+                "engine/floor (CPU)",
                 "on-CPU",
                 "other load",
             ],
             rows,
         )
     )
+    out.append("  the scalar (general) kernel and the scalar generator, same slices:")
     out.append(
-        "  model/floor: time of the model over time of its draws alone, same paths and steps.\n"
-        "  on-CPU: the main thread's CPU time over wall time in the model runs (< 100 %: it was "
+        _table(
+            [
+                "case",
+                "general M path-steps/s",
+                "scalar floor M/s",
+                "general/scalar floor",
+                "engine speed-up (wall)",
+                "(CPU)",
+                "floor speed-up",
+            ],
+            [
+                [
+                    name,
+                    _spread(c["general_path_steps_per_s"], ".2f", 1e-6),
+                    _spread(c["scalar_floor_path_steps_per_s"], ".1f", 1e-6),
+                    _spread(c["general_over_scalar_floor"], ".2f"),
+                    _spread(c["speedup_over_general"], ".2f"),
+                    _spread(c["speedup_over_general_cpu"], ".2f"),
+                    _spread(c["floor_speedup_over_scalar_floor"], ".2f"),
+                ]
+                for name, c in tp.items()
+            ],
+        )
+    )
+    out.append(
+        "  engine: the kernel engine.simulate picks (lanes: the SIMD lane kernel); its floor: the "
+        "same draws with the same generator code\n  and nothing else (the lane floor for the lane "
+        "kernel). engine/floor: time of the engine over time of its floor, same paths and steps.\n"
+        "  speed-ups: general kernel time / engine time; scalar floor time / lane floor time.\n"
+        "  on-CPU: the main thread's CPU time over wall time in the engine runs (< 100 %: it was "
         "descheduled).\n  other load: cores kept busy by everything else on the machine (other "
         "processes, hypervisor steal)."
     )
@@ -693,6 +848,15 @@ def format_report(record: dict[str, Any]) -> str:
         f"  speedup t1/t2 {_spread(par['speedup'], '.2f')}, "
         f"efficiency t1/(2 t2) {_spread(par['efficiency'], '.2f')}"
     )
+    mem = record.get("memory")
+    if mem:
+        out += [
+            "",
+            f"Peak memory (g): {mem['call']}",
+            f"  {mem['paths']} paths x {mem['n_steps']} steps: peak RSS "
+            f"{mem['peak_rss_gib']:.2f} GiB, wall {mem['wall_s']:.1f} s, store "
+            f"{mem['store_bytes'] / 2**20:.0f} MiB ({mem['note']})",
+        ]
     out += ["", f"Total {record['total_s']:.0f} s; JSON: {record['json_path']}"]
     return "\n".join(out)
 
@@ -758,6 +922,12 @@ def parse_args(argv: Sequence[str]) -> tuple[Settings, Path]:
         help=f"paths of each side of the numpy vs engine statistics check (default "
         f"{FULL['numpy_check_paths']})",
     )
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory run (g)")
+    parser.add_argument(
+        "--memory-paths",
+        type=int,
+        help=f"paths of the peak-memory run (default {FULL['memory_paths']}; horizon 1 day)",
+    )
     parser.add_argument(
         "--json",
         type=Path,
@@ -795,6 +965,8 @@ def parse_args(argv: Sequence[str]) -> tuple[Settings, Path]:
             if args.numpy_check_paths is not None
             else base["numpy_check_paths"]
         ),
+        memory=not args.no_memory,
+        memory_paths=(args.memory_paths if args.memory_paths is not None else base["memory_paths"]),
     )
     for name in (
         "paths",
@@ -834,6 +1006,7 @@ def run(settings: Settings, argv: Sequence[str], json_path: Path) -> dict[str, A
     record["throughput"] = measure_throughput(settings, done)
     record["numpy"] = measure_numpy(settings, numpy_check) if numpy_check is not None else None
     record["parallel"] = measure_parallel(settings, done)
+    record["memory"] = measure_memory(settings) if settings.memory else None
     record["checks"] = [c.as_dict() for c in done]
     record["machine"]["load_average_at_end"] = (
         list(os.getloadavg()) if hasattr(os, "getloadavg") else None

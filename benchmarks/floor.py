@@ -55,7 +55,6 @@ def run_floor(seed: int, first_path: int, n_paths: int, n_steps: int, merton: bo
     return out
 
 
-
 def run_floor_lanes(
     seed: int, first_path: int, n_paths: int, n_steps: int, merton: bool
 ) -> np.ndarray:

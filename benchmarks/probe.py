@@ -20,7 +20,7 @@ PROBE_PATHS = 2
 def main() -> int:
     t0 = time.perf_counter()
     import engine
-    from engine.kernels.driver import simulate_block
+    from engine.kernels.lanes import simulate_block_lanes
     from engine.params import kernel_inputs
     from engine.simulate import run_block
 
@@ -33,7 +33,7 @@ def main() -> int:
     run_block(inputs, scenario.seed, 0, PROBE_PATHS, 0)
     t_second = time.perf_counter()
 
-    stats = simulate_block.stats
+    stats = simulate_block_lanes.stats  # the default scenario runs on the lane kernel
     report = {
         "import_s": t_import - t0,
         "setup_s": t_setup - t_import,

@@ -132,9 +132,9 @@ def test_any_block_size(n_paths: int) -> None:
             expected = whole.outputs[key][first : first + n_paths]
             assert np.array_equal(values, expected, equal_nan=True), (key, first)
         rows = min(n_paths, 4)
-        assert np.array_equal(
-            part.record, whole.record[first : first + rows], equal_nan=True
-        ), first
+        assert np.array_equal(part.record, whole.record[first : first + rows], equal_nan=True), (
+            first
+        )
 
 
 def test_simulate_uses_the_lane_kernel_and_any_workers_or_blocks_agree() -> None:
