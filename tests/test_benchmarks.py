@@ -88,8 +88,16 @@ def test_quick_run_writes_the_record(quick_record: tuple[dict[str, Any], str]) -
             "model_cpu_s",
             "floor_cpu_s",
             "model_over_floor_cpu",
+            "general_path_steps_per_s",
+            "scalar_floor_path_steps_per_s",
+            "general_over_scalar_floor",
+            "speedup_over_general",
+            "floor_speedup_over_scalar_floor",
         ):
             _positive_summary(case[key], repeats)
+        assert case["kernel"] == "lanes"
+    for name in ("lanes_match_general", "lane_floor_matches"):
+        assert len([c for c in record["checks"] if c["name"] == name]) == len(CASES)
     assert record["throughput"]["merton"]["draws_per_step"] == {"normals": 3, "uniforms": 2}
     assert record["throughput"]["default"]["draws_per_step"] == {"normals": 2, "uniforms": 1}
 
@@ -124,7 +132,17 @@ def test_quick_run_writes_the_record(quick_record: tuple[dict[str, Any], str]) -
     agree = [c for c in record["checks"] if c["name"] == "numpy_statistics_agree"]
     assert len(agree) == 1 and agree[0]["passed"]
 
-    for heading in ("Checks", "Compile time", "Single-core throughput", "Engine vs plain numpy"):
+    memory = record["memory"]
+    assert memory["paths"] == record["settings"]["memory_paths"] > 0
+    assert 0.0 < memory["peak_rss_gib"] < 64.0
+
+    for heading in (
+        "Checks",
+        "Compile time",
+        "Single-core throughput",
+        "Engine vs plain numpy",
+        "Peak memory",
+    ):
         assert heading in stdout
     assert "Parallel" in stdout
 
