@@ -10,14 +10,15 @@ step is split into
 
 * vectorised stages that every path goes through: the xoshiro256++ update and the ziggurat's fast
   path (a table lookup and one comparison, 98.5 % of normals), uniforms, the price step with the
-  deterministic exponential of `engine.kernels.detmath`, the funding step and its settlements, LP
-  fees and revaluation, and the running statistics; branches become selects;
+  deterministic exponential of `engine.kernels.detmath`, the funding step and its settlements
+  (with the new liquidation barrier, by the deterministic logarithm), LP fees and revaluation, and
+  the running statistics; branches become selects;
 * scalar fix-ups, lane by lane, for the rare events, run right after the stage that detected them:
   a step where one of a lane's normals needs the ziggurat's wedge or tail (3 % of GBM steps) is
   redrawn from that lane's stream state at the start of the step by the driver's own scalar
-  `draw_steps`, so each path's draws are exactly the scalar generator's; steps with Merton jumps, possible liquidations (the barrier touched, or
-  close enough for the Brownian-bridge test), recomputing the liquidation barrier after a funding
-  payment, band/periodic rebalancing trades, liquidation executions, sampled-path records.
+  `draw_steps`, so each path's draws are exactly the scalar generator's; steps with Merton jumps;
+  possible liquidations (the barrier touched, or close enough for the Brownian-bridge test);
+  band/periodic rebalancing trades; liquidation executions; sampled-path records.
 
 The fix-ups call the same inline functions as the general kernel (`engine.kernels.perp`, `market`,
 `lp`, `rng`) with the same operands in the same order, and the vectorised stages spell out the same
@@ -257,16 +258,6 @@ def _fix_crossings(v, bridge_scale):  # pragma: no cover - compiled
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
-def _fix_barriers(v, maintenance):  # pragma: no cover - compiled
-    """ln P_liq after a funding payment, on the lanes that paid and stayed above maintenance."""
-    for lane in range(LANES):
-        if v[F_FLAG + lane] != 0.0:
-            v[F_LOG_BARRIER + lane] = log_liquidation_price(
-                v[F_ACCOUNT + lane], v[F_HEDGE + lane], maintenance
-            )
-
-
-@njit(nogil=True, cache=True, error_model="numpy")
 def _fix_rebalances(v, hedge):  # pragma: no cover - compiled
     """The driver's rebalancing trade, on the lanes whose policy trades now. Returns how many of
     them the trade left below maintenance (to be liquidated)."""
@@ -491,7 +482,6 @@ def _simulate_group(
             )
         breached = 0
         if settlements > 0:
-            paid = 0
             for lane in range(LANES):
                 q = v[F_HEDGE + lane]
                 liquidation_price = v[F_LIQ_PRICE + lane]
@@ -501,14 +491,14 @@ def _simulate_group(
                 account = v[F_ACCOUNT + lane] + payment
                 funding = v[F_FUNDING + lane] + payment
                 below = pays and is_below_maintenance(account, q, price_new, maintenance)
+                log_barrier = log_liquidation_price(account, q, maintenance)
                 v[F_ACCOUNT + lane] = account if pays else v[F_ACCOUNT + lane]
                 v[F_FUNDING + lane] = funding if pays else v[F_FUNDING + lane]
                 v[F_LIQ_PRICE + lane] = price_new if below else liquidation_price
-                v[F_FLAG + lane] = 1.0 if pays and not below else 0.0
+                v[F_LOG_BARRIER + lane] = (
+                    log_barrier if pays and not below else v[F_LOG_BARRIER + lane]
+                )
                 breached += np.int64(below)
-                paid += np.int64(pays and not below)
-            if paid > 0:
-                _fix_barriers(v, maintenance)
 
         # 4. LP fees over the step, then revalue
         for lane in range(LANES):

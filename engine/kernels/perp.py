@@ -13,6 +13,8 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from engine.kernels.detmath import log as det_log
+
 POLICY_NONE = 0
 POLICY_PERIODIC = 1
 POLICY_BAND = 2
@@ -40,7 +42,8 @@ def log_liquidation_price(account, q, maintenance):  # pragma: no cover - compil
     """ln P_liq for a short of q > 0 units; +inf when there is no short or no positive account."""
     if q <= 0.0 or account <= 0.0:
         return np.inf if q <= 0.0 else -np.inf
-    return np.log(account / (q * (1.0 + maintenance)))
+    # issue 7: the deterministic log shared with the lane kernel, which evaluates it across lanes
+    return det_log(account / (q * (1.0 + maintenance)))
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
