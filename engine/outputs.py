@@ -62,7 +62,8 @@ PATH_OUTPUTS: dict[str, OutputSpec] = {
         "quote", "pool fee tier + slippage on the swaps of re-ranges and margin moves", np.float64
     ),
     "topped_up": OutputSpec(
-        "quote", "quote moved from the pool into the margin (top-ups, re-hedge collateral)",
+        "quote",
+        "quote moved from the pool into the margin (top-ups, re-hedge collateral)",
         np.float64,
     ),
     "swept": OutputSpec("quote", "quote moved from the margin back to the pool", np.float64),

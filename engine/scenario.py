@@ -307,9 +307,7 @@ class Scenario(_Spec):
             ("margin.topup_to", self.margin.topup_to),
         ):
             if ratio is not None and ratio <= m:
-                raise ValueError(
-                    f"{field} = {ratio!r}: must exceed hedge.maintenance_margin {m!r}"
-                )
+                raise ValueError(f"{field} = {ratio!r}: must exceed hedge.maintenance_margin {m!r}")
         clocks = [("hedge.rehedge_cooldown_hours", self.hedge.rehedge_cooldown_hours, 0)]
         if self.pool.rerange.trigger == "out_for_hours":
             clocks.append(("pool.rerange.out_for_hours", self.pool.rerange.out_for_hours, 1))

@@ -172,6 +172,22 @@ def ou_loads(kappa: float, eta: float, rho: float, dt: float) -> tuple[float, fl
     return d, a, math.sqrt(max(var - a * a, 0.0))
 
 
+def step_fees(scn: Scenario, lp: Pool, p0: float, p1: float, value_before: float) -> float:
+    """LP fees over a step from p0 to p1 (left point; apr or arbitrage + noise volume)."""
+    spec = scn.pool.fees
+    dt = scn.step_hours / HOURS_PER_YEAR
+    earned = 0.0
+    if spec.model == "apr":
+        if lp.in_range(p0):
+            earned += spec.apr * value_before * dt
+    elif spec.model == "arbitrage":
+        earned += spec.fee_tier * abs(lp.amounts(p1)[1] - lp.amounts(p0)[1])
+        if lp.in_range(p0):
+            days = scn.step_hours / 24.0
+            earned += spec.fee_tier * spec.noise_volume_to_tvl_per_day * value_before * days
+    return earned
+
+
 def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
     """One path of `scn` under run seed `seed`: the per-path outputs of MODEL §7 (and `events`,
     the liquidation branches taken, for coverage checks)."""
@@ -225,9 +241,11 @@ def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
     c_swap = scn.pool.fees.fee_tier + scn.pool.swap_slippage_bps * 1e-4
     g_lp, g_perp = scn.gas.lp_operation, scn.gas.perp_transaction
     rr = scn.pool.rerange
-    rerange_after = {"none": 0, "exit": 1, "out_for_hours": round(rr.out_for_hours / scn.step_hours)}[
-        rr.trigger
-    ]
+    rerange_after = {
+        "none": 0,
+        "exit": 1,
+        "out_for_hours": round(rr.out_for_hours / scn.step_hours),
+    }[rr.trigger]
     rehedge = hedge.after_liquidation == "rehedge"
     cooldown_steps = round(hedge.rehedge_cooldown_hours / scn.step_hours)
     gas = g_lp + (g_perp if q > 0.0 else 0.0)
@@ -288,23 +306,8 @@ def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
                 exec_price, why = price_new, "funding"
 
         # 4. LP fees over the step (left point), then revalue
-        fee_model = scn.pool.fees
-
-        def step_fees(lp: Pool, value_before: float) -> float:
-            earned = 0.0
-            if fee_model.model == "apr":
-                if lp.in_range(price):
-                    earned += fee_model.apr * value_before * dt
-            elif fee_model.model == "arbitrage":
-                earned += fee_model.fee_tier * abs(lp.amounts(price_new)[1] - lp.amounts(price)[1])
-                if lp.in_range(price):
-                    days = scn.step_hours / 24.0
-                    noise = fee_model.noise_volume_to_tvl_per_day
-                    earned += fee_model.fee_tier * noise * value_before * days
-            return earned
-
-        fees += step_fees(pool, value_lp)
-        fees_u += step_fees(shadow, shadow.value(price))
+        fees += step_fees(scn, pool, price, price_new, value_lp)
+        fees_u += step_fees(scn, shadow, price, price_new, shadow.value(price))
         value_lp = pool.value(price_new)
 
         # 4b. re-range once out of range long enough (both positions: the bounds are shared)

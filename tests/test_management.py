@@ -149,16 +149,24 @@ def test_liquidation_never_more_frequent_with_topups(run, figures) -> None:
         # same paths: every path liquidated with top-ups is liquidated without them
         assert np.all(a | ~b), policy
         p_off = a.mean()
-        figures.apart(f"{policy}: P(liq) without vs with top-ups", p_off, b.mean(),
-                      math.sqrt(p_off * (1 - p_off) / a.size))
+        figures.apart(
+            f"{policy}: P(liq) without vs with top-ups",
+            p_off,
+            b.mean(),
+            math.sqrt(p_off * (1 - p_off) / a.size),
+        )
 
 
 def test_liquidation_vanishes_as_the_step_shrinks(run, figures) -> None:
     """Trigger 3 % margin, maintenance 0.5 %: a liquidation needs the price to cross the log-distance
     ln(1.03 / 1.005) = 2.5 % within one step. Its frequency falls to zero as sigma sqrt(dt) shrinks
     from 4 % (daily) to 0.6 % (30 min); without top-ups it does not."""
-    base = {"horizon_days": 30, "hedge.leverage": 5.0, "market.funding.model": "none",
-            "output.sample_paths": 0}
+    base = {
+        "horizon_days": 30,
+        "hedge.leverage": 5.0,
+        "market.funding.model": "none",
+        "output.sample_paths": 0,
+    }
     topups = {"margin.topup_below": 0.03, "margin.topup_to": 0.2}
     n = 4000
     previous = None
@@ -170,8 +178,7 @@ def test_liquidation_vanishes_as_the_step_shrinks(run, figures) -> None:
         if previous is not None:
             assert p <= previous[0]
             if previous[0] * n >= 20:  # enough events to tell the two apart
-                figures.apart(f"step {step} h below the coarser step", p, previous[0],
-                              previous[1])
+                figures.apart(f"step {step} h below the coarser step", p, previous[0], previous[1])
         previous = (p, se)
     assert previous[0] <= 2.0 / n  # at most a couple of paths in 4000 at 30-minute steps
     off = run({**base, "step_hours": 0.5}, paths=n, seed=9)
@@ -250,13 +257,12 @@ def test_rerange_on_paths(run) -> None:
     free = run({**over, "pool.fees.fee_tier": 0.0}, paths=300, seed=2)
     assert free["n_reranges"].values.sum() > 0
     assert np.all(free["swap_costs"].values == 0.0) and np.all(free["gas"].values == 0.0)
-    costly = run({**over, "pool.swap_slippage_bps": 10.0, "gas.lp_operation": 2.0},
-                 paths=300, seed=2)
+    costly = run(
+        {**over, "pool.swap_slippage_bps": 10.0, "gas.lp_operation": 2.0}, paths=300, seed=2
+    )
     assert np.array_equal(free["n_reranges"].values, costly["n_reranges"].values)
     assert np.all((costly["swap_costs"].values > 0) == (costly["n_reranges"].values > 0))
-    np.testing.assert_array_equal(
-        costly["gas"].values, 2.0 * (1 + costly["n_reranges"].values)
-    )
+    np.testing.assert_array_equal(costly["gas"].values, 2.0 * (1 + costly["n_reranges"].values))
     for ds in (free, costly):
         parts = sum(p.sign * ds[p.variable].values for p in ATTRIBUTION)
         assert np.max(np.abs(parts - ds["pnl"].values)) <= 1e-9 * CAPITAL
@@ -307,11 +313,25 @@ def test_rehedge_waits_the_cooldown_and_opens_at_target(run) -> None:
 def test_unhedged_benchmark_ignores_margin_moves(run) -> None:
     """The unhedged LP keeps all of K in the pool: the margin moves of the hedged portfolio do not
     change it (the same paths give the same unhedged P&L to round-off)."""
-    base = {"horizon_days": 30, "hedge.leverage": 5.0, "pool.type": "v3",
-            "pool.range.lower": -0.15, "pool.range.upper": 0.15, "pool.rerange.trigger": "exit"}
+    base = {
+        "horizon_days": 30,
+        "hedge.leverage": 5.0,
+        "pool.type": "v3",
+        "pool.range.lower": -0.15,
+        "pool.range.upper": 0.15,
+        "pool.rerange.trigger": "exit",
+    }
     off = run(base, paths=300, seed=8)
-    on = run({**base, "margin.topup_below": 0.1, "margin.topup_to": 0.2,
-              "hedge.after_liquidation": "rehedge"}, paths=300, seed=8)
+    on = run(
+        {
+            **base,
+            "margin.topup_below": 0.1,
+            "margin.topup_to": 0.2,
+            "hedge.after_liquidation": "rehedge",
+        },
+        paths=300,
+        seed=8,
+    )
     assert on["n_topups"].values.sum() > 0
     np.testing.assert_allclose(
         on["unhedged_pnl"].values, off["unhedged_pnl"].values, rtol=0, atol=1e-9 * CAPITAL
@@ -323,23 +343,38 @@ def test_unhedged_benchmark_ignores_margin_moves(run) -> None:
 
 BAD = {
     "topup_to below trigger": (
-        ["margin.topup_below=0.2", "margin.topup_to=0.1"], "margin.topup_to", "0.1"),
+        ["margin.topup_below=0.2", "margin.topup_to=0.1"],
+        "margin.topup_to",
+        "0.1",
+    ),
     "trigger below maintenance": (
-        ["margin.topup_below=0.004", "margin.topup_to=0.1"], "margin.topup_below", "0.004"),
+        ["margin.topup_below=0.004", "margin.topup_to=0.1"],
+        "margin.topup_below",
+        "0.004",
+    ),
     "sweep below target": (
         ["margin.topup_below=0.1", "margin.topup_to=0.2", "margin.sweep_above=0.15"],
-        "margin.sweep_above", "0.15"),
+        "margin.sweep_above",
+        "0.15",
+    ),
     "no target": (["margin.topup_below=0.1"], "margin.topup_to", "None"),
     "target alone": (["margin.topup_to=0.1"], "margin.topup_to", "0.1"),
     "rerange on v2": (["pool.rerange.trigger=exit"], "pool.rerange", "exit"),
     "cooldown off grid": (
         ["hedge.after_liquidation=rehedge", "hedge.rehedge_cooldown_hours=1.5"],
-        "hedge.rehedge_cooldown_hours", "1.5"),
+        "hedge.rehedge_cooldown_hours",
+        "1.5",
+    ),
     "out_for off grid": (
         ["pool.type=v3", "pool.rerange.trigger=out_for_hours", "pool.rerange.out_for_hours=0.5"],
-        "pool.rerange.out_for_hours", "0.5"),
-    "bad after_liquidation": (["hedge.after_liquidation=reopen"],
-                              "hedge.after_liquidation", "reopen"),
+        "pool.rerange.out_for_hours",
+        "0.5",
+    ),
+    "bad after_liquidation": (
+        ["hedge.after_liquidation=reopen"],
+        "hedge.after_liquidation",
+        "reopen",
+    ),
     "negative gas": (["gas.lp_operation=-1"], "gas.lp_operation", "-1"),
     "negative width": (["pool.type=v3", "pool.rerange.width=-0.2"], "pool.rerange.width", "-0.2"),
 }
