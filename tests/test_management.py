@@ -139,6 +139,35 @@ def test_topup_restores_exactly_topup_to(run) -> None:
     assert at_target.sum() == moves
 
 
+def test_pool_that_cannot_fund_a_topup(run) -> None:
+    """A static 3x-delta short in a rally drains the pool: the top-up that empties it is the last
+    one, the LP value stays 0, and only then may the ratio fall below the trigger."""
+    over = {
+        "horizon_days": 60,
+        "hedge.ratio": 3.0,
+        "hedge.leverage": 2.0,
+        "hedge.rebalance.policy": "none",
+        "market.price.vol": 1.2,
+        "margin.topup_below": 0.3,
+        "margin.topup_to": 0.5,
+        "output.sample_paths": 100,
+        "output.observe_every_hours": 1,
+    }
+    ds = run(over, paths=100, seed=3)
+    lp = ds["sample_lp_value"].values
+    emptied = lp == 0.0
+    assert emptied[:, -1].sum() >= 5
+    assert np.all(emptied[:, :-1] <= emptied[:, 1:])  # once empty, always empty
+    q = ds["sample_hedge_size"].values
+    open_ = q > 0.0
+    ratio = np.ones_like(q)
+    ratio[open_] = ds["sample_perp_equity"].values[open_] / (q * ds["sample_price"].values)[open_]
+    assert np.all(emptied[ratio < 0.3])
+    assert np.any(ratio[emptied] < 0.3)
+    parts = sum(p.sign * ds[p.variable].values for p in ATTRIBUTION)
+    assert np.max(np.abs(parts - ds["pnl"].values)) <= 1e-9 * CAPITAL
+
+
 def test_liquidation_never_more_frequent_with_topups(run, figures) -> None:
     base = {"horizon_days": 60, "hedge.leverage": 5.0, "output.sample_paths": 0}
     topups = {"margin.topup_below": 0.1, "margin.topup_to": 0.2}
