@@ -212,6 +212,9 @@ def test_liquidation_vanishes_as_the_step_shrinks(run, figures) -> None:
     assert previous[0] <= 2.0 / n  # at most a couple of paths in 4000 at 30-minute steps
     off = run({**base, "step_hours": 0.5}, paths=n, seed=9)
     p_off = float(off["liquidated"].mean())
+    figures.note(
+        "step 0.5 h: P(liq) without top-ups", p=p_off, se=math.sqrt(p_off * (1 - p_off) / n)
+    )
     assert p_off > 0.2  # without top-ups the same short is liquidated on many paths
 
 
