@@ -29,15 +29,14 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from engine.kernels.lp import PoolParams, amounts, range_fees, risky_share, value_per_liquidity
+from engine.kernels.lp import PoolParams, amounts, range_fees, risky_share
 from engine.kernels.management import (
     AFTER_LIQUIDATION_REHEDGE,
     ManagementParams,
-    deposit_quote,
     margin_move,
     rehedge_withdrawal,
-    rerange_cost,
-    withdraw_for_quote,
+    rerange_position,
+    transfer_margin,
 )
 from engine.kernels.market import MERTON, MarketParams, log_jump, next_funding, paid_rate
 from engine.kernels.perp import (
@@ -286,19 +285,15 @@ def _simulate_path(
         if reranging:
             out_steps = out_steps + 1 if (sqrt_new < sqrt_lower or sqrt_new > sqrt_upper) else 0
             if out_steps >= manage.rerange_steps and liquidity > 0.0:
-                sqrt_lower = sqrt_new * manage.rerange_sqrt_lower
-                sqrt_upper = sqrt_new * manage.rerange_sqrt_upper
-                share = risky_share(sqrt_new, sqrt_lower, sqrt_upper)
-                per_l = value_per_liquidity(sqrt_new, sqrt_lower, sqrt_upper)
-                cost = rerange_cost(value_lp, x * price_new, share, swap_cost)
-                liquidity = (value_lp - cost) / per_l
+                sqrt_lower, sqrt_upper, liquidity, cost = rerange_position(
+                    value_lp, x * price_new, sqrt_new, manage
+                )
                 x, y = amounts(sqrt_new, liquidity, sqrt_lower, sqrt_upper)
                 value_lp = x * price_new + y
                 swap_costs += cost
                 gas += manage.gas_lp
-                if moves_liquidity:
-                    cost_u = rerange_cost(value_u, x_u * price_new, share, swap_cost)
-                    liquidity_u = (value_u - cost_u) / per_l
+                if moves_liquidity:  # the unhedged benchmark re-ranges with us
+                    liquidity_u = rerange_position(value_u, x_u * price_new, sqrt_new, manage)[2]
                     x_u, y_u = amounts(sqrt_new, liquidity_u, sqrt_lower, sqrt_upper)
                     value_u = x_u * price_new + y_u
                 gas_unhedged += manage.gas_lp
@@ -324,28 +319,22 @@ def _simulate_path(
         if margin_managed and q > 0.0 and liquidation_price == 0.0:
             notional = q * price_new
             move = margin_move(account - notional, notional, manage)
-            share = risky_share(sqrt_new, sqrt_lower, sqrt_upper)
-            if move > 0.0 and liquidity > 0.0:
-                gross, received, cost = withdraw_for_quote(move, value_lp, share, swap_cost)
-                liquidity = liquidity * ((value_lp - gross) / value_lp)
-                account += received
-                topped_up += received
-                swap_costs += cost
-                gas += manage.gas_lp + manage.gas_perp
-                n_topups += 1
-                check_margin = True
-            elif move < 0.0:
-                deposited, cost = deposit_quote(-move, share, swap_cost)
-                liquidity += deposited / value_per_liquidity(sqrt_new, sqrt_lower, sqrt_upper)
-                account += move
-                swept -= move
-                swap_costs += cost
-                gas += manage.gas_lp + manage.gas_perp
-                n_sweeps += 1
-                check_margin = True
-            if check_margin:
+            if move < 0.0 or (move > 0.0 and liquidity > 0.0):  # an empty pool funds nothing
+                liquidity, into_margin, cost = transfer_margin(
+                    move, value_lp, liquidity, sqrt_new, sqrt_lower, sqrt_upper, swap_cost
+                )
                 x, y = amounts(sqrt_new, liquidity, sqrt_lower, sqrt_upper)
                 value_lp = x * price_new + y
+                account += into_margin
+                if into_margin > 0.0:
+                    topped_up += into_margin
+                    n_topups += 1
+                else:
+                    swept -= into_margin
+                    n_sweeps += 1
+                swap_costs += cost
+                gas += manage.gas_lp + manage.gas_perp
+                check_margin = True
         if check_margin:
             if is_below_maintenance(account, q, price_new, hedge.maintenance):
                 liquidation_price = price_new

@@ -21,6 +21,8 @@ from typing import NamedTuple
 
 from numba import njit
 
+from engine.kernels.lp import risky_share, value_per_liquidity
+
 AFTER_LIQUIDATION_UNHEDGED = 0
 AFTER_LIQUIDATION_REHEDGE = 1
 
@@ -111,3 +113,31 @@ def rehedge_withdrawal(collateral, cash, value_lp, share, swap_cost):  # pragma:
     if collateral <= cash or value_lp <= 0.0:
         return 0.0
     return (collateral - cash) / (1.0 - swap_cost * share + collateral / value_lp)
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def rerange_position(value, risky_value, sqrt_p, manage):  # pragma: no cover - compiled
+    """Re-centre a position of `value` (`risky_value` of it in the risky token) on sqrt(P):
+    returns the new range's (sqrt_lower, sqrt_upper), the liquidity minted with what the swap
+    leaves, and the swap cost."""
+    sqrt_lower = sqrt_p * manage.rerange_sqrt_lower
+    sqrt_upper = sqrt_p * manage.rerange_sqrt_upper
+    share = risky_share(sqrt_p, sqrt_lower, sqrt_upper)
+    cost = rerange_cost(value, risky_value, share, manage.swap_cost)
+    liquidity = (value - cost) / value_per_liquidity(sqrt_p, sqrt_lower, sqrt_upper)
+    return sqrt_lower, sqrt_upper, liquidity, cost
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def transfer_margin(
+    move, value_lp, liquidity, sqrt_p, sqrt_lower, sqrt_upper, swap_cost
+):  # pragma: no cover - compiled
+    """Carry out a `margin_move`: a top-up (move > 0) withdraws from the pool, a sweep (move < 0)
+    deposits into it. Returns (the pool's new liquidity, quote into the margin account (< 0: out
+    of it), swap cost)."""
+    share = risky_share(sqrt_p, sqrt_lower, sqrt_upper)
+    if move > 0.0:
+        gross, received, cost = withdraw_for_quote(move, value_lp, share, swap_cost)
+        return liquidity * ((value_lp - gross) / value_lp), received, cost
+    deposited, cost = deposit_quote(-move, share, swap_cost)
+    return liquidity + deposited / value_per_liquidity(sqrt_p, sqrt_lower, sqrt_upper), move, cost
