@@ -73,6 +73,9 @@ def _stamp(path: str) -> tuple[int, int]:
 
 
 def _reraised(key: str, path: str, exc: InputError) -> InputError:
+    """The reader's error under the scenario key (its own field when that is not just the file)."""
+    if exc.field in ("prices", "funding", "high") and exc.value == path:
+        return InputError(key, path, exc.reason)
     return InputError(key, path, str(exc))
 
 

@@ -515,6 +515,8 @@ def read_scenario_file(path: Path) -> dict[str, Any]:
         raise InputError("scenario", str(path), f"cannot be read ({exc.strerror})") from None
     try:
         data = yaml.safe_load(text)
+    except ValueError as exc:  # a date-like value YAML cannot make a date of, e.g. 2022-13-01
+        raise InputError("scenario", str(path), f"is not valid YAML ({exc})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -534,7 +536,7 @@ def parse_override(text: str) -> tuple[str, Any]:
         raise InputError("--set", text, "expected KEY=VALUE, e.g. hedge.leverage=5")
     try:
         value = yaml.safe_load(raw) if raw.strip() else None
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError):  # ValueError: a date-like value such as 2022-13-01
         raise InputError(key, raw, "value is not valid YAML") from None
     return key, value
 
