@@ -77,8 +77,8 @@ SAMPLE_OUTPUTS: dict[str, OutputSpec] = {
     "funding_rate": OutputSpec("1/interval", "funding rate per funding interval", np.float64),
     "regime": OutputSpec(
         "1",
-        "index of the regime in force from this time on (order of market.price.regime.states; "
-        "0 for the other price models)",
+        "index of the regime in force from this time on (alphabetical order of the names in "
+        "market.price.regime.states; 0 for the other price models)",
         np.float64,
     ),
 }

@@ -149,11 +149,11 @@ def garch_params(scenario: Scenario) -> GarchParams:
 
 def generator_matrix(price: PriceSpec) -> np.ndarray:
     """The chain's generator Q (per year): Q[i, j] the intensity of a switch i -> j, rows summing
-    to 0; regimes in the order of `regime.states`."""
-    names = list(price.regime.states)
+    to 0; regimes in index order (`PriceSpec.regime_names`, alphabetical)."""
+    names = price.regime_names
     q = np.zeros((len(names), len(names)))
-    for i, state in enumerate(price.regime.states.values()):
-        for target, rate in state.transitions.items():
+    for i, name in enumerate(names):
+        for target, rate in price.regime.states[name].transitions.items():
             q[i, names.index(target)] = rate
         q[i, i] = -q[i].sum()
     return q
@@ -210,7 +210,8 @@ def regime_params(scenario: Scenario) -> RegimeParams:
             switching=False,
             draw_initial=False,
         )
-    states = list(price.regime.states.values())
+    names = price.regime_names
+    states = [price.regime.states[name] for name in names]
     constants = []
     cdfs = []
     for state in states:
@@ -234,7 +235,6 @@ def regime_params(scenario: Scenario) -> RegimeParams:
     for i, cdf in enumerate(cdfs):
         jump_cdf[i, : len(cdf)] = cdf
     q = generator_matrix(price)
-    names = list(price.regime.states)
     if price.regime.initial == "stationary":
         law = stationary_law(q)
         assert law is not None  # validated in PriceSpec

@@ -103,7 +103,8 @@ class RegimeSpec(_Spec):
     initial: str = "stationary"
     """Regime at t = 0: a regime name, or `stationary` (drawn from the chain's stationary law)."""
     states: dict[str, RegimeStateSpec] = Field(default_factory=dict)
-    """The regimes by name, in order (their index is the `regime` field of sampled paths)."""
+    """The regimes by name; their index (the `regime` field of sampled paths) is the
+    alphabetical order of the names."""
 
 
 class HistorySpec(_Spec):
@@ -246,6 +247,12 @@ class PriceSpec(_Spec):
                     "regime.initial = 'stationary': the chain has no unique stationary law (some "
                     "regimes cannot be reached from the others); name the initial regime"
                 )
+
+    @property
+    def regime_names(self) -> list[str]:
+        """The regimes in index order: alphabetical (a resolved scenario's JSON sorts its keys,
+        so the order written in the file could not survive a round trip)."""
+        return sorted(self.regime.states)
 
     def regime_value(self, state: RegimeStateSpec, key: str) -> float:
         """A regime's parameter, or the price's own when the regime leaves it null."""
