@@ -122,9 +122,10 @@ class HistorySpec(_Spec):
     """Funding CSV (`timestamp`, `funding_rate`): each return is paired with the rate in force
     over its hour; needed by `market.funding.model: historical`."""
     start: str | None = None
-    """First time of the data used (ISO date or date-time, UTC); null: the data's start."""
+    """Steps starting at or after this time are used (ISO date or date-time, UTC; a price's time
+    is its bar's close time); null: from the data's start. A replay starts here."""
     end: str | None = None
-    """Last time of the data used (exclusive for bars); null: the data's end."""
+    """Steps ending at or before this time are used; null: to the data's end."""
     mean_block_hours: float = Field(168.0, gt=0.0)
     """Bootstrap: mean length of the resampled blocks, hours (geometric block lengths)."""
     intrabar: Literal["high", "close"] = "high"

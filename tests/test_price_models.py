@@ -351,8 +351,6 @@ def test_replay_is_the_csv_path(figures: Figures) -> None:
         assert len({str(v) for v in ds[name].values}) == 1, name
 
     liquidated = bool(ds.liquidated.values[0])
-    if liquidated:  # after a liquidation the record still follows the price
-        pass
     np.testing.assert_allclose(prices[0], closes, rtol=1e-12, atol=0)
 
     def rate_in_force(end: datetime) -> float:
@@ -364,8 +362,8 @@ def test_replay_is_the_csv_path(figures: Figures) -> None:
     rates = [rate_in_force(start + (k + 1) * hour) for k in range(n)]
     np.testing.assert_array_equal(ds.sample_funding_rate.values[0, 1:], rates)
 
-    # the static short: P_liq = (C0 - cost + q P0) / (q (1 + m)), constant without funding
-    # payments before the liquidation... funding moves the account, so scan with it
+    # the static short: account A = C0 - cost + q P0, P_liq = A / (q (1 + m)); the funding
+    # settled every 8 h (on the close, at the rate in force) moves A
     scn = engine.load_scenario(scenario_dict(over))
     q = ds.attrs["x0"]
     account = ds.attrs["collateral0"] - scn.hedge.trade_cost_rate * q * spot + q * spot
@@ -553,7 +551,9 @@ def test_missing_high_column_and_close_only(tmp_path: Path) -> None:
         "market.price.history": {"prices": str(prices)},
         "market.funding.corr_with_price": 0.0,
     }
-    with pytest.raises(engine.InputError, match="market.price.history.prices = .*no column 'high'"):
+    with pytest.raises(
+        engine.InputError, match=r"market.price.history.prices = .*no column 'high'"
+    ):
         engine.load_scenario(scenario_dict(over))
     over["market.price.history"] = {"prices": str(prices), "intrabar": "close"}
     assert engine.simulate(scenario_dict(over), paths=2).final_price.values[0] > 0.0
