@@ -4,10 +4,12 @@ One call simulates a block of consecutive paths. Each path draws from its own st
 path index), so a block's results do not depend on which other paths share its block. Per step, in
 the order of MODEL.md §6:
 
-1. draw z_price, z_funding, [u_jump, z_jump when Merton], u_bridge -- always, whatever happens;
+1. draw z_price, z_funding, [u_jump, z_jump when Merton], u_bridge -- always, whatever happens
+   (the newer price models draw in their own fixed order: `draw_model_steps`);
 2. move the price (diffusion, then the step's jumps); test liquidation over the step with the hedge
-   as it was: the diffusive leg by its endpoint and the Brownian bridge (executes at P_liq), then a
-   jump through the barrier (executes at the post-jump price);
+   as it was: the diffusive leg by its endpoint (or, for historical steps, its intrabar maximum)
+   and the Brownian bridge with the step's own variance (executes at P_liq), then a jump through
+   the barrier (executes at the post-jump price);
 3. mark the perp to market; step the funding rate; settle funding on funding times; re-check margin;
 4. accrue LP fees on the step; revalue the LP;
 5. apply the rebalancing policy (trading costs); re-check margin;
