@@ -214,6 +214,8 @@ def _simulate_path(
     r_funding_mean = regimes.funding_mean
     r_stressed = regimes.stressed
     r_transition_cdf = regimes.transition_cdf
+    r_jumps = regimes.jumps
+    r_switching = regimes.switching
     regime = 0
     if regime_model and regimes.draw_initial:
         regime = pick(uniform(state), regimes.initial_cdf)
@@ -281,40 +283,41 @@ def _simulate_path(
         step_jump = 0.0
         step_high = 0.0
         funding_mean = market.funding_mean
-        if garch:
-            step_shock = draws[j, D_T_SCALE] * z_price
-            step_drift = market.log_drift - garch_params.half_variance * (variance_ratio - 1.0)
-            step_sd = market.diffusion * np.sqrt(variance_ratio)
-            step_bridge_scale = market.bridge_scale / variance_ratio
-            variance_ratio = next_ratio(variance_ratio, step_shock, garch_params)
-        elif regime_model:
-            step_drift = r_log_drift[regime]
-            step_sd = r_diffusion[regime]
-            step_bridge_scale = r_bridge_scale[regime]
-            funding_mean = r_funding_mean[regime]
-            if regimes.jumps:
-                step_jump = regime_log_jump(
-                    draws[j, D_JUMP_U],
-                    draws[j, D_JUMP_Z],
-                    r_jump_cdf[regime],
-                    r_jump_mean[regime],
-                    r_jump_vol[regime],
-                )
-            stressed_steps += r_stressed[regime]
-            if regimes.switching:
-                regime = pick(draws[j, D_REGIME], r_transition_cdf[regime])
-        elif historical:
-            if bootstrap:
-                h_index = bootstrap_index(
-                    h_index, k, draws[j, D_BLOCK], draws[j, D_START], h_restart, n_history
-                )
-            else:
-                h_index = k
-            step_drift = h_return[h_index]
-            step_sd = 0.0
-            step_shock = 0.0
-            step_bridge_scale = 0.0
-            step_high = h_high[h_index]
+        if newer_model:
+            if garch:
+                step_shock = draws[j, D_T_SCALE] * z_price
+                step_drift = market.log_drift - garch_params.half_variance * (variance_ratio - 1.0)
+                step_sd = market.diffusion * np.sqrt(variance_ratio)
+                step_bridge_scale = market.bridge_scale / variance_ratio
+                variance_ratio = next_ratio(variance_ratio, step_shock, garch_params)
+            elif regime_model:
+                step_drift = r_log_drift[regime]
+                step_sd = r_diffusion[regime]
+                step_bridge_scale = r_bridge_scale[regime]
+                funding_mean = r_funding_mean[regime]
+                if r_jumps:
+                    step_jump = regime_log_jump(
+                        draws[j, D_JUMP_U],
+                        draws[j, D_JUMP_Z],
+                        r_jump_cdf[regime],
+                        r_jump_mean[regime],
+                        r_jump_vol[regime],
+                    )
+                stressed_steps += r_stressed[regime]
+                if r_switching:
+                    regime = pick(draws[j, D_REGIME], r_transition_cdf[regime])
+            elif historical:
+                if bootstrap:
+                    h_index = bootstrap_index(
+                        h_index, k, draws[j, D_BLOCK], draws[j, D_START], h_restart, n_history
+                    )
+                else:
+                    h_index = k
+                step_drift = h_return[h_index]
+                step_sd = 0.0
+                step_shock = 0.0
+                step_bridge_scale = 0.0
+                step_high = h_high[h_index]
         log_diffused = log_p + step_drift + step_sd * step_shock
         log_new = log_diffused + step_jump
         if merton:
