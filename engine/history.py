@@ -197,6 +197,16 @@ def load_history(scenario: Scenario) -> History:
 def _check_replay(scenario: Scenario, history: History) -> None:
     n = scenario.n_steps
     first = iso(datetime.fromtimestamp(int(history.starts[0]), UTC))
+    start = scenario.market.price.history.start
+    if start is not None:
+        late = int(history.starts[0]) - int(parse_time(start).timestamp())
+        if late >= history.interval_hours * 3600:
+            raise InputError(
+                "market.price.history.start",
+                start,
+                f"the data (prices{' with funding' if history.funding_interval_hours else ''}) "
+                f"begin only at {first}; the replay cannot start there",
+            )
     if len(history) < n:
         last = iso(datetime.fromtimestamp(int(history.ends[-1]), UTC))
         raise InputError(

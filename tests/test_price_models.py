@@ -36,6 +36,7 @@ from typer.testing import CliRunner
 
 import engine
 from engine import cli
+from engine.history import load_history
 from engine.outputs import PATH_OUTPUTS
 from engine.params import market_params
 from engine.risk import attribution_parts
@@ -342,6 +343,7 @@ def test_replay_is_the_csv_path(figures: Figures) -> None:
         "output.observe_every_hours": 1.0,
     }
     ds = simulate(over, paths=5, record=True)
+    assert load_history(engine.load_scenario(scenario_dict(over))).first_price == spot
     n = n_days * 24
     closes = np.array([float(bars[start + (k - 1) * hour]["close"]) for k in range(n + 1)])
     prices = ds.sample_price.values
@@ -524,6 +526,16 @@ BAD = {
     "historical funding without data": (
         ["market.funding.model=historical"],
         "market.funding.model",
+    ),
+    "replay before the funding data": (
+        [
+            "market.price.model=replay",
+            "market.funding.model=historical",
+            f"market.price.history.prices={PRICES}",
+            f"market.price.history.funding={FUNDING}",
+            "market.price.history.start=2019-06-01",
+        ],
+        "market.price.history.start",
     ),
 }
 
