@@ -99,7 +99,7 @@ def _aligned(
     a, b = price_time[:-1][keep], price_time[1:][keep]
     log_close = np.log(close.values)
     log_return = np.diff(log_close)[keep]
-    log_first = log_close[:-1][keep]
+    first_close = close.values[:-1][keep]
     if high is not None:
         if np.any(high.values < close.values):
             bad = int(np.argmax(high.values < close.values))
@@ -145,7 +145,7 @@ def _aligned(
         funding=rate[window],
         starts=a[window],
         ends=b[window],
-        first_price=float(np.exp(log_first[window][0])),
+        first_price=float(first_close[window][0]),
         interval_hours=close.interval_hours,
         funding_interval_hours=funding_hours,
     )
