@@ -43,7 +43,6 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
-PRICE_MODELS = ("gbm", "merton", "garch", "regime", "bootstrap", "replay")
 HISTORICAL_MODELS = ("bootstrap", "replay")
 _JUMP_MODELS = ("merton", "regime")
 
@@ -733,9 +732,10 @@ DATA_PATH_KEYS = ("market.price.history.prices", "market.price.history.funding")
 
 
 def resolve_data_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
-    """A copy of `data` with every data path made absolute: `~` and environment variables
-    (`$VAR`, `${VAR}`) expanded, then a relative path taken from `base` (the scenario file's
-    folder, or the current folder). An unset variable is an `InputError` naming the key."""
+    """`data` (a new mapping if anything changed) with every data path made absolute: `~` and
+    environment variables (`$VAR`, `${VAR}`) expanded, then a relative path taken from `base`
+    (the scenario file's folder, or the current folder). An unset variable is an `InputError`
+    naming the key."""
     out = data
     for dotted in DATA_PATH_KEYS:
         node: Any = data
