@@ -18,7 +18,12 @@ xoshiro256++). Everything else is recomputed here from the scenario:
   price P_liq = (cash + q entry) / (q (1 + m)); Brownian-bridge crossing of the diffusive leg,
   executes at P_liq; a jump through executes at the post-jump price; recovered
   max(E_exec - penalty q P_exec, 0);
-- order of a step (§6), statistics and outputs (§7).
+- order of a step (§6), statistics and outputs (§7);
+- the newer price models (issue 5; draws read with `draw_model_steps`): GARCH(1,1) on the step's
+  variance h (h' = hbar (1 - alpha - beta) + alpha h e^2 + beta h, drift mu dt - h/2); regimes
+  switched with exp(Q dt) computed by uniformization and a stationary law from the eigenvectors
+  of Q^T; bootstrap and replay steps read from the CSVs with the csv module, the liquidation
+  tested against the bar's high.
 """
 
 from __future__ import annotations
