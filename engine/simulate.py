@@ -64,6 +64,7 @@ def run_block(
         inputs.pool,
         inputs.hedge,
         inputs.grid,
+        inputs.manage,
         np.uint64(seed),
         np.int64(first_path),
         out,

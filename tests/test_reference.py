@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 import xarray as xr
+from conftest import DATA_DIR
 from reference import Pool, capital_split, simulate_path
 
 import engine
@@ -78,10 +79,145 @@ SCENARIOS: dict[str, tuple[dict[str, Any], set[str]]] = {
         },
         {"funding"},
     ),
+    # issue 6: every pool <-> perp move, re-ranging and gas (branches: the moves the twin took)
+    "managed": (
+        {
+            "horizon_days": 20,
+            "market.price.model": "merton",
+            "market.price.jump_intensity": 30.0,
+            "market.price.jump_mean": 0.08,
+            "market.price.jump_vol": 0.05,
+            "pool.type": "v3",
+            "pool.range.lower": -0.1,
+            "pool.range.upper": 0.1,
+            "pool.fees.model": "arbitrage",
+            "pool.fees.noise_volume_to_tvl_per_day": 0.5,
+            "pool.rerange.trigger": "out_for_hours",
+            "pool.rerange.out_for_hours": 3,
+            "pool.swap_slippage_bps": 5.0,
+            "hedge.leverage": 8.0,
+            "hedge.after_liquidation": "rehedge",
+            "hedge.rehedge_cooldown_hours": 5,
+            "margin.topup_below": 0.05,
+            "margin.topup_to": 0.12,
+            "margin.sweep_above": 0.3,
+            "gas.lp_operation": 7.5,
+            "gas.perp_transaction": 0.8,
+        },
+        {"topup", "sweep", "rerange", "rehedge"},
+    ),
+    "managed-v3-width-apr": (
+        {
+            "horizon_days": 20,
+            "step_hours": 2,
+            "pool.type": "v3",
+            "pool.range.lower": -0.15,
+            "pool.range.upper": 0.05,
+            "pool.rerange.trigger": "exit",
+            "pool.rerange.width": 0.2,
+            "hedge.leverage": 10.0,
+            "hedge.rebalance.policy": "periodic",
+            "hedge.rebalance.every_hours": 8,
+            "hedge.after_liquidation": "rehedge",
+            "hedge.rehedge_cooldown_hours": 0,
+            "margin.topup_below": 0.04,
+            "margin.topup_to": 0.06,
+            "gas.perp_transaction": 2.0,
+        },
+        {"topup", "rerange"},
+    ),
+    # [issue5-models] the newer price models
+    "garch-t": (
+        {
+            "horizon_days": 20,
+            "step_hours": 4,
+            "market.price.model": "garch",
+            "market.price.garch": {"alpha": 0.1, "beta": 0.85, "dof": 4.5, "initial_vol": 1.2},
+            "hedge.leverage": 8.0,
+        },
+        {"endpoint", "bridge"},
+    ),
+    "regime": (
+        {
+            "horizon_days": 20,
+            "market.price.model": "regime",
+            "market.price.regime": {
+                "states": {
+                    "calm": {"vol": 1.0, "transitions": {"stressed": 30.0}},
+                    "stressed": {
+                        "vol": 0.2,
+                        "drift": 0.5,
+                        "jump_intensity": 60.0,
+                        "jump_mean": 0.12,
+                        "jump_vol": 0.04,
+                        "funding_mean": -0.001,
+                        "stressed": True,
+                        "transitions": {"calm": 50.0},
+                    },
+                }
+            },
+            "hedge.leverage": 10.0,
+            "hedge.liquidation_penalty": 0.03,
+        },
+        {"endpoint", "bridge", "jump"},
+    ),
+    "bootstrap": (
+        {
+            "horizon_days": 20,
+            "market.price.model": "bootstrap",
+            "market.price.history": {
+                "prices": str(DATA_DIR / "eth_usdt_1h_binance_spot.csv"),
+                "funding": str(DATA_DIR / "eth_usdt_perp_funding_8h_binance.csv"),
+                "start": "2021-01-01",
+                "end": "2022-01-01",
+                "mean_block_hours": 48,
+            },
+            "market.funding.model": "historical",
+            "hedge.leverage": 6.0,
+        },
+        {"endpoint", "intrabar"},
+    ),
+    "replay": (
+        {
+            "horizon_days": 60,
+            "market.price.model": "replay",
+            "market.price.history": {
+                "prices": str(DATA_DIR / "eth_usdt_1h_binance_spot.csv"),
+                "funding": str(DATA_DIR / "eth_usdt_perp_funding_8h_binance.csv"),
+                "start": "2022-06-18",
+            },
+            "market.funding.model": "historical",
+            "hedge.rebalance.policy": "none",
+        },
+        set(),
+    ),
 }
 
-MONEY = ("pnl", "final_value", "lp_value", "il", "fees", "funding", "trading_costs", "perp_pnl")
-EXACT = ("liquidated", "n_rebalances")
+MONEY = (
+    "pnl",
+    "final_value",
+    "lp_value",
+    "il",
+    "fees",
+    "funding",
+    "trading_costs",
+    "perp_pnl",
+    "unhedged_pnl",
+    "gas",
+    "swap_costs",
+    "topped_up",
+    "swept",
+)
+EXACT = (
+    "liquidated",
+    "n_rebalances",
+    "n_topups",
+    "n_sweeps",
+    "n_reranges",
+    "n_rehedges",
+    "n_liquidations",
+)
+SHARES = ("stressed_share",)
 
 
 @pytest.fixture(scope="module", params=list(SCENARIOS))
@@ -124,11 +260,13 @@ def test_engine_matches_plain_python_twin(engine_run: tuple[str, xr.Dataset]) ->
         )
         for key in EXACT:
             assert got[key].item() == twin[key], (key, path)
+        for key in SHARES:
+            np.testing.assert_allclose(float(got[key]), twin[key], rtol=1e-12, atol=0)
         np.testing.assert_allclose(  # NaN for both when not liquidated
             float(got.liquidation_time), twin["liquidation_time"], rtol=1e-14, err_msg=f"{path}"
         )
     missing = SCENARIOS[name][1] - events
-    assert not missing, f"{name}: liquidation branches not exercised: {missing}"
+    assert not missing, f"{name}: branches not exercised: {missing}"
 
 
 def test_twin_capital_split_matches_engine(engine_run: tuple[str, xr.Dataset]) -> None:

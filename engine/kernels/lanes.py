@@ -52,6 +52,7 @@ from engine.kernels.driver import (
     REC_LP_VALUE,
     REC_PERP_EQUITY,
     REC_PRICE,
+    REC_REGIME,
     REC_VALUE,
     draw_steps,
 )
@@ -315,6 +316,7 @@ def _record_lanes(v, record, first, real, slot):  # pragma: no cover - compiled
         record[i, slot, REC_PERP_EQUITY] = v[F_ACCOUNT + lane] - q * price
         record[i, slot, REC_HEDGE_SIZE] = q
         record[i, slot, REC_FUNDING_RATE] = v[F_FUND_RATE + lane]
+        record[i, slot, REC_REGIME] = 0  # a single regime: the regime model is not in this kernel
 
 
 # --------------------------------------------------------------------------------------------
@@ -323,7 +325,7 @@ def _record_lanes(v, record, first, real, slot):  # pragma: no cover - compiled
 
 @njit(nogil=True, cache=True, error_model="numpy")
 def simulate_block_lanes(
-    market, pool, hedge, grid, seed, first_path, out, record
+    market, pool, hedge, grid, manage, seed, first_path, out, record
 ):  # pragma: no cover - compiled
     """Simulate paths first_path .. first_path + len(out.pnl) - 1 into `out` (and `record`), in
     groups of LANES paths (the last group padded with the paths that follow, whose results are
@@ -338,24 +340,41 @@ def simulate_block_lanes(
         real = min(LANES, n_paths - first)
         _simulate_group(s, v, scratch, draws, market, pool, hedge, grid, real, first, record)
         for lane in range(real):
-            _write_outputs(v, lane, out, first + lane, pool, grid)
+            _write_outputs(v, lane, out, first + lane, pool, grid, manage)
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def _write_outputs(v, lane, out, i, pool, grid):  # pragma: no cover - compiled
+def _write_outputs(v, lane, out, i, pool, grid, manage):  # pragma: no cover - compiled
+    """The driver's outputs; the issue-6 moves (top-ups, sweeps, re-hedging, re-ranging, gas) are
+    off in every scenario this kernel runs (engine.dispatch), so their totals are zero and the
+    expressions below are the driver's with them at zero."""
     wealth = v[F_WEALTH + lane]
     value_lp = v[F_LP_VALUE + lane]
     price = v[F_PRICE + lane]
+    fees = v[F_FEES + lane]
+    liquidated = v[F_LIQUIDATED + lane] != 0.0
     out.pnl[i] = wealth - grid.capital
     out.final_value[i] = wealth
     out.lp_value[i] = value_lp
-    out.il[i] = value_lp - (pool.x0 * price + pool.y0)
-    out.fees[i] = v[F_FEES + lane]
+    out.il[i] = value_lp - (pool.x0 * price + pool.y0) + (0.0 - 0.0) + 0.0
+    out.stressed_share[i] = 0.0 / grid.n_steps
+    scale = grid.capital / pool.value0
+    out.unhedged_pnl[i] = scale * ((value_lp - pool.value0) + fees) - manage.gas_lp
+    out.gas[i] = 0.0
+    out.swap_costs[i] = 0.0
+    out.topped_up[i] = 0.0
+    out.swept[i] = 0.0
+    out.n_topups[i] = 0
+    out.n_sweeps[i] = 0
+    out.n_reranges[i] = 0
+    out.n_rehedges[i] = 0
+    out.n_liquidations[i] = 1 if liquidated else 0
+    out.fees[i] = fees
     out.funding[i] = v[F_FUNDING + lane]
     out.trading_costs[i] = v[F_COSTS + lane]
     out.perp_pnl[i] = v[F_PERP_PNL + lane]
     out.liquidation_loss[i] = v[F_LIQ_LOSS + lane]
-    out.liquidated[i] = v[F_LIQUIDATED + lane] != 0.0
+    out.liquidated[i] = liquidated
     out.liquidation_time[i] = v[F_LIQ_TIME + lane]
     out.max_drawdown[i] = v[F_MAX_DD + lane]
     out.n_rebalances[i] = np.int64(v[F_REBALANCES + lane])
