@@ -41,6 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -69,6 +70,10 @@ class PriceFit:
     """Engine parameter name (drift, vol, jump_intensity, jump_mean, jump_vol) to estimate."""
     log_likelihood: float | None = None
     notes: list[str] = field(default_factory=list)
+    comparison: list[tuple[str, str, str]] = field(default_factory=list)
+    """(figure, fitted model's value, the data's own value): how the fit compares with the data."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Model-specific results the scenario writer needs (e.g. regime probabilities)."""
 
 
 @dataclass(frozen=True)
@@ -256,12 +261,19 @@ def fit_merton(returns: np.ndarray, dt_years: float) -> PriceFit:
     )
 
 
+PRICE_MODELS = ("gbm", "merton", "garch", "regime")
+
+
 def fit_price(returns: np.ndarray, dt_years: float, model: str = "gbm") -> PriceFit:
     if model == "gbm":
         return fit_gbm(returns, dt_years)
     if model == "merton":
         return fit_merton(returns, dt_years)
-    raise InputError("--model", model, "expected gbm or merton")
+    if model == "garch":
+        from engine.calibrate_garch import fit_garch
+
+        return fit_garch(returns, dt_years)
+    raise InputError("--model", model, "expected " + ", ".join(PRICE_MODELS))
 
 
 # --------------------------------------------------------------------------------------------
