@@ -47,6 +47,8 @@ def run_block(
         inputs.pool,
         inputs.hedge,
         inputs.grid,
+        inputs.funding,
+        inputs.shocks,
         np.uint64(seed),
         np.int64(first_path),
         out,

@@ -4,11 +4,13 @@ One call simulates a block of consecutive paths. Each path draws from its own st
 path index), so a block's results do not depend on which other paths share its block. Per step, in
 the order of MODEL.md §6:
 
-1. draw z_price, z_funding, [u_jump, z_jump when Merton], u_bridge -- always, whatever happens;
-2. move the price (diffusion, then the step's jumps); test liquidation over the step with the hedge
-   as it was: the diffusive leg by its endpoint and the Brownian bridge (executes at P_liq), then a
-   jump through the barrier (executes at the post-jump price);
-3. mark the perp to market; step the funding rate; settle funding on funding times; re-check margin;
+1. draw z_price, z_funding, [u_jump, z_jump when Merton], [u_fjump, z_fjump when funding jumps],
+   u_bridge -- always, whatever happens;
+2. move the price (diffusion with the step's shocks, then the step's jumps); test liquidation over
+   the step with the hedge as it was: the diffusive leg by its endpoint and the Brownian bridge
+   (executes at P_liq), then a jump through the barrier (executes at the post-jump price);
+3. mark the perp to market; step the funding state (OU, its jumps, a forced rate) and its rate;
+   settle funding on funding times; re-check margin;
 4. accrue LP fees on the step; revalue the LP;
 5. apply the rebalancing policy (trading costs); re-check margin;
 6. update portfolio value W, its running peak and the maximum drawdown.
@@ -25,6 +27,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from engine.kernels.funding import FUNDING_CONSTANT, FundingParams, funding_rate, state_jump
 from engine.kernels.lp import PoolParams, quote_amount, risky_amount, step_fees
 from engine.kernels.market import MERTON, MarketParams, log_jump, next_funding, paid_rate
 from engine.kernels.perp import (
@@ -37,6 +40,7 @@ from engine.kernels.perp import (
     recovered_on_liquidation,
 )
 from engine.kernels.rng import normal, seed_stream, uniform
+from engine.kernels.shocks import ShockParams, shocked_step
 
 # Fields of the sampled-path record, last axis of `record`.
 REC_PRICE = 0
@@ -94,28 +98,36 @@ D_FUNDING = 1
 D_BRIDGE = 2
 D_JUMP_U = 3
 D_JUMP_Z = 4
+D_FJUMP_U = 5  # [issue5-funding] jumps of the funding state
+D_FJUMP_Z = 6
+N_DRAW_KINDS = 7
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
-def simulate_block(market, pool, hedge, grid, seed, first_path, out, record):  # pragma: no cover
+def simulate_block(
+    market, pool, hedge, grid, funding, shocks, seed, first_path, out, record
+):  # pragma: no cover - compiled
     """Simulate paths first_path .. first_path + len(out.pnl) - 1 into `out` (and `record`)."""
     state = np.empty(4, np.uint64)
-    draws = np.empty((DRAW_CHUNK, 5))
+    draws = np.empty((DRAW_CHUNK, N_DRAW_KINDS))
     for i in range(out.pnl.shape[0]):
         seed_stream(state, seed, first_path + i)
-        _simulate_path(state, draws, market, pool, hedge, grid, out, i, record)
+        _simulate_path(state, draws, market, pool, hedge, grid, funding, shocks, out, i, record)
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
-def draw_steps(state, draws, n, merton):  # pragma: no cover - compiled
+def draw_steps(state, draws, n, merton, funding_jumps=False):  # pragma: no cover - compiled
     """The random numbers of the next n steps, in the fixed per-step order z_price, z_funding,
-    [u_jump, z_jump if Merton], u_bridge."""
+    [u_jump, z_jump if Merton], [u_fjump, z_fjump if the funding state jumps], u_bridge."""
     for j in range(n):
         draws[j, D_PRICE] = normal(state)
         draws[j, D_FUNDING] = normal(state)
         if merton:
             draws[j, D_JUMP_U] = uniform(state)
             draws[j, D_JUMP_Z] = normal(state)
+        if funding_jumps:
+            draws[j, D_FJUMP_U] = uniform(state)
+            draws[j, D_FJUMP_Z] = normal(state)
         draws[j, D_BRIDGE] = uniform(state)
 
 
@@ -137,12 +149,21 @@ def _simulate_path(
     pool: PoolParams,
     hedge: HedgeParams,
     grid: GridParams,
+    funding_params: FundingParams,
+    shocks: ShockParams,
     out: PathOutputs,
     i,
     record,
 ):  # pragma: no cover - compiled
     keep = i < record.shape[0]
     merton = market.model == MERTON
+    # [issue5-funding] funding jumps and shocks, arrays hoisted out of their tuples
+    funding_jumps = funding_params.jumps
+    fjump_cdf = funding_params.jump_cdf
+    shock_log_move = shocks.log_move
+    shock_vol = shocks.vol_multiplier
+    shock_funding = shocks.forced_funding
+    shocked = shock_log_move.shape[0] > 0
     rebalancing = hedge.policy != POLICY_NONE
     # arrays taken out of the parameter tuples once, so the loop holds no reference counting
     funding_events = grid.funding_events
@@ -152,7 +173,8 @@ def _simulate_path(
     log_p = np.log(market.spot)
     sqrt_p = np.sqrt(market.spot)
     price = market.spot
-    f = market.funding_initial
+    f_state = market.funding_initial  # the OU state: the rate (ou) or the premium (premium)
+    f = funding_rate(f_state, funding_params)
 
     x = risky_amount(sqrt_p, pool)
     value_lp = pool.value0
@@ -179,13 +201,20 @@ def _simulate_path(
         # 1. the step's random numbers, always the same count and order
         j = k % DRAW_CHUNK
         if j == 0:
-            draw_steps(state, draws, min(DRAW_CHUNK, grid.n_steps - k), merton)
+            draw_steps(state, draws, min(DRAW_CHUNK, grid.n_steps - k), merton, funding_jumps)
         z_price = draws[j, D_PRICE]
         z_funding = draws[j, D_FUNDING]
         u_bridge = draws[j, D_BRIDGE]
 
         # 2. price move and liquidation over the step, with the hedge as it was
-        log_diffused = log_p + market.log_drift + market.diffusion * z_price
+        step_drift = market.log_drift
+        step_sd = market.diffusion
+        step_bridge_scale = market.bridge_scale
+        if shocked:  # [issue5-funding] the step's price move and volatility multiplier
+            step_drift, step_sd, step_bridge_scale = shocked_step(
+                step_drift, step_sd, step_bridge_scale, shock_log_move[k], shock_vol[k]
+            )
+        log_diffused = log_p + step_drift + step_sd * z_price
         log_new = log_diffused
         if merton:
             log_new += log_jump(draws[j, D_JUMP_U], draws[j, D_JUMP_Z], market)
@@ -195,7 +224,7 @@ def _simulate_path(
         liquidation_price = 0.0
         if q > 0.0:
             if log_diffused >= log_barrier or bridge_crosses(
-                log_barrier, log_p, log_diffused, market.bridge_scale, u_bridge
+                log_barrier, log_p, log_diffused, step_bridge_scale, u_bridge
             ):
                 liquidation_price = np.exp(log_barrier)
             elif log_new >= log_barrier:
@@ -204,7 +233,21 @@ def _simulate_path(
         # 3. mark to market, funding, margin
         mark = liquidation_price if liquidation_price > 0.0 else price_new
         perp_pnl += q * (price - mark)
-        f = next_funding(f, z_price, z_funding, market)
+        # [issue5-funding] OU state, its jumps, a forced rate; the rate paid from the state
+        f_state = next_funding(f_state, z_price, z_funding, market)
+        if funding_jumps:
+            f_state += state_jump(
+                draws[j, D_FJUMP_U],
+                draws[j, D_FJUMP_Z],
+                fjump_cdf,
+                funding_params.jump_mean,
+                funding_params.jump_vol,
+            )
+        f = funding_rate(f_state, funding_params)
+        if shocked and not np.isnan(shock_funding[k]):
+            f = shock_funding[k]
+            if funding_params.kind != FUNDING_CONSTANT:
+                f_state = f  # the OU state restarts from the forced rate
         settlements = funding_events[k]
         if settlements > 0 and q > 0.0 and liquidation_price == 0.0:
             payment = settlements * q * price_new * paid_rate(f, market.funding_cap)
