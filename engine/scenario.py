@@ -372,9 +372,15 @@ def shipped_scenarios_dir() -> Path:
 
 
 def shipped_scenarios() -> dict[str, Path]:
-    """Shipped scenario names (file stem) to their files."""
+    """Shipped scenario names to their files: the file stem for the top folder, `folder/stem` for
+    a subfolder (the stress library: `stress/2022-11-ftx`). Top-level scenarios come first."""
     root = shipped_scenarios_dir()
-    return {p.stem: p for p in sorted(root.glob("*.yaml"))}
+    top = {p.stem: p for p in sorted(root.glob("*.yaml"))}
+    nested = {
+        p.relative_to(root).with_suffix("").as_posix(): p
+        for p in sorted(root.glob("*/**/*.yaml"))
+    }
+    return {**top, **nested}
 
 
 def resolve_scenario_path(name_or_path: str | Path) -> Path:
