@@ -150,9 +150,12 @@ def _targeted_fit(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, list[st
     best = None
     for p0, share0 in ((0.97, 0.05), (0.9, 0.1), (0.995, 0.03)):
         x0 = np.array([math.log(p0 / (1 - p0)), math.log(share0 / (1 - share0)), 0.7])
-        res = minimize(objective, x0, method="Nelder-Mead", options={"maxiter": 4000,
-                                                                     "xatol": 1e-8,
-                                                                     "fatol": 1e-6})
+        res = minimize(
+            objective,
+            x0,
+            method="Nelder-Mead",
+            options={"maxiter": 4000, "xatol": 1e-8, "fatol": 1e-6},
+        )
         res = minimize(objective, res.x, method="BFGS", options={"gtol": 1e-6})
         if best is None or res.fun < best.fun:
             best = res
@@ -289,8 +292,8 @@ def fit_garch(returns: np.ndarray, dt_years: float, targeting: bool | None = Non
         (
             "long-run vol (annualised)",
             f"{value[1]:.4f}",
-            f"sample vol {sample_vol:.4f}" + (" (targeted: equal by construction)"
-                                              if used_targeting else ""),
+            f"sample vol {sample_vol:.4f}"
+            + (" (targeted: equal by construction)" if used_targeting else ""),
         ),
         (
             "kurtosis (normal = 3)",
@@ -306,8 +309,9 @@ def fit_garch(returns: np.ndarray, dt_years: float, targeting: bool | None = Non
         ("current vol (annualised)", f"{initial_vol:.4f}", "last conditional vol of the fit"),
     ]
     if math.isfinite(persistence_unrestricted):
-        comparison.append(("unrestricted alpha + beta (arch)", f"{persistence_unrestricted:.6f}",
-                           ""))
+        comparison.append(
+            ("unrestricted alpha + beta (arch)", f"{persistence_unrestricted:.6f}", "")
+        )
     return PriceFit(
         "garch",
         n,

@@ -23,10 +23,12 @@ with intensities q_cs (calm -> stressed) and q_sc per year: `1 - P_cs - P_sc = e
 dt)` and `q_cs / q_sc = P_cs / P_sc`. A fit with P_cs + P_sc >= 1 has no such generator
 (the states alternate faster than the interval) and is refused.
 
-Funding: with a funding file, each regime's `funding_mean` is the mean of the settled rates
-weighted by the smoothed probability (Kim smoother) of that regime in the interval holding the
-settlement; its s.e. by the delta method for the ratio of means with batch means (30 contiguous
-batches) for the serial dependence. The OU reversion, vol and correlation are the single OU fit of
+Funding: with a funding file, each regime's `funding_mean` comes from the regression of the
+settled rates on the smoothed probability (Kim smoother) of the stressed regime in the interval
+holding the settlement (`funding_means`); s.e. from a sandwich covariance over 30 contiguous
+batches (the serial dependence), plus, by the delta method, the error the estimated regime
+parameters put into the probabilities (the diagonal of the Murphy-Topel correction: the two
+sources are treated as independent). The OU reversion, vol and correlation are the single OU fit of
 the whole file (`engine.calibrate.fit_ou`), and the OU mean reverts towards the current regime's
 mean, so the simulated funding lags regime switches by about 1/reversion.
 """
@@ -40,7 +42,7 @@ from numba import njit
 from scipy.optimize import minimize
 
 from engine.calibrate import Estimate, PriceFit, _delta, _hessian
-from engine.calibrate_garch import batch_se
+from engine.calibrate_garch import BATCHES
 from engine.data import Series
 from engine.errors import InputError
 
@@ -95,6 +97,24 @@ def smoothed(filtered: np.ndarray, predicted: np.ndarray, p01: float, p10: float
     return np.clip(out, 0.0, 1.0)
 
 
+def funding_means(f: np.ndarray, w1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each regime's mean rate (calm, stressed) and their covariance: the regression
+    f_t = theta_calm (1 - w_t) + theta_stressed w_t + e_t on the smoothed probability w_t of the
+    stressed regime. Unbiased where a weighted mean is not: E[f_t | prices] = theta_calm (1 - w_t)
+    + theta_stressed w_t with w_t the posterior, whereas the w-weighted mean of f tends to
+    theta_calm + (theta_stressed - theta_calm) sum w^2 / sum w. Covariance: sandwich with the
+    scores summed over 30 contiguous batches (the rate's serial correlation kept), given w."""
+    x = np.column_stack([1.0 - w1, w1])
+    xtx = x.T @ x
+    coef = np.linalg.solve(xtx, x.T @ f)
+    e = f - x @ coef
+    scores = x * e[:, None]
+    b = min(BATCHES, max(2, f.size // 20))
+    sums = np.array([chunk.sum(axis=0) for chunk in np.array_split(scores, b)])
+    bread = np.linalg.inv(xtx)
+    return coef, bread @ (sums.T @ sums) @ bread
+
+
 def _unpack(theta: np.ndarray, scale: float) -> tuple[float, float, float, float, float, float]:
     m0, m1, ls0, ls1, lp01, lp10 = theta
     return (
@@ -110,11 +130,12 @@ def _unpack(theta: np.ndarray, scale: float) -> tuple[float, float, float, float
 def interval_returns(prices: Series, hours: float) -> tuple[np.ndarray, np.ndarray]:
     """Log returns over consecutive intervals of `hours` on a grid aligned to the epoch (00:00 UTC
     for 24 h): (returns with NaN where a price is missing, the intervals' start times)."""
-    step = int(round(hours * 3600))
+    step = round(hours * 3600)
     if step % prices.interval_seconds:
         raise InputError(
-            "--regime-hours", hours, f"must be a multiple of the data's interval "
-            f"({prices.interval_hours:g} h)"
+            "--regime-hours",
+            hours,
+            f"must be a multiple of the data's interval ({prices.interval_hours:g} h)",
         )
     # the price at time t is the close of the bar stamped t - interval
     close_times = prices.times + prices.interval_seconds
@@ -157,10 +178,19 @@ def fit_regime(
 
     best = None
     for s_lo, s_hi, p in ((0.7, 1.6, 0.05), (0.5, 2.0, 0.02), (0.85, 1.3, 0.1)):
-        x0 = np.array([med, med, math.log(s_lo), math.log(s_hi), math.log(p / (1 - p)),
-                       math.log(3 * p / (1 - 3 * p))])
-        res = minimize(nll, x0, method="Nelder-Mead",
-                       options={"maxiter": 6000, "xatol": 1e-8, "fatol": 1e-8})
+        x0 = np.array(
+            [
+                med,
+                med,
+                math.log(s_lo),
+                math.log(s_hi),
+                math.log(p / (1 - p)),
+                math.log(3 * p / (1 - 3 * p)),
+            ]
+        )
+        res = minimize(
+            nll, x0, method="Nelder-Mead", options={"maxiter": 6000, "xatol": 1e-8, "fatol": 1e-8}
+        )
         res = minimize(nll, res.x, method="BFGS", options={"gtol": 1e-6})
         if best is None or res.fun < best.fun:
             best = res
@@ -180,8 +210,10 @@ def fit_regime(
     m0, m1, s0, s1, p01, p10 = _unpack(theta, scale)
     if p01 + p10 >= 1.0:
         raise InputError(
-            "log returns", n, "the fitted regimes alternate faster than the interval "
-            "(P_cs + P_sc >= 1): no continuous-time chain fits; try a longer --regime-hours"
+            "log returns",
+            n,
+            "the fitted regimes alternate faster than the interval "
+            "(P_cs + P_sc >= 1): no continuous-time chain fits; try a longer --regime-hours",
         )
 
     def engine_params(th: np.ndarray) -> np.ndarray:
@@ -199,7 +231,7 @@ def fit_regime(
             "stressed.drift", "stressed.vol", "stressed.to_calm")  # fmt: skip
     params = {k: Estimate(float(v), float(e)) for k, v, e in zip(keys, value, se, strict=True)}
 
-    ll, filt, pred = hamilton_filter(z, theta[0], theta[1], s0 / scale, s1 / scale, p01, p10)
+    _ll, filt, pred = hamilton_filter(z, theta[0], theta[1], s0 / scale, s1 / scale, p01, p10)
     smooth = smoothed(filt, pred, p01, p10)
     stationary_stressed = p01 / (p01 + p10)
     current = float(filt[-1])
@@ -217,13 +249,24 @@ def fit_regime(
         w1 = smooth[k[inside]]
         f = funding.values[inside]
         if f.size < 30:
-            notes.append("fewer than 30 funding settlements inside the price data: no funding means")
+            notes.append(
+                "fewer than 30 funding settlements inside the price data: no funding means"
+            )
         else:
-            for name, w in (("calm", 1.0 - w1), ("stressed", w1)):
-                mean_w = float(np.mean(w))
-                theta_f = float(np.sum(w * f) / np.sum(w)) if mean_w > 0.0 else math.nan
-                se_f = batch_se(w * (f - theta_f)) / mean_w if mean_w > 0.0 else math.nan
-                params[f"{name}.funding_mean"] = Estimate(theta_f, se_f)
+            coef, cov_f = funding_means(f, w1)
+
+            def coef_at(th: np.ndarray) -> np.ndarray:
+                a0, a1, sd0, sd1, q01, q10 = _unpack(th, scale)
+                _, fi, pr = hamilton_filter(z, a0 / scale, a1 / scale, sd0 / scale, sd1 / scale,
+                                            q01, q10)  # fmt: skip
+                return funding_means(f, smoothed(fi, pr, q01, q10)[k[inside]])[0]
+
+            if np.all(np.isfinite(cov)):  # the weights are estimated too (Murphy-Topel)
+                jac_se = _delta(coef_at, theta, cov)
+                cov_f = cov_f + np.diag(jac_se**2)
+            se_f = np.sqrt(np.diag(cov_f))
+            for i, name in enumerate(REGIMES):
+                params[f"{name}.funding_mean"] = Estimate(float(coef[i]), float(se_f[i]))
             extra["funding_settlements"] = int(f.size)
 
     sample_vol = float(np.std(r[ok], ddof=1) / math.sqrt(dt))
