@@ -267,7 +267,10 @@ def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
         f = theta + (f - theta) * decay + load_p * z["z_price"] + load_f * z["z_funding"]
         if fjumps:
             n_fj = poisson_count(z["u_fjump"], funding_spec.jump_intensity * dt)
-            f += n_fj * funding_spec.jump_mean + math.sqrt(n_fj) * funding_spec.jump_vol * z["z_fjump"]
+            f += (
+                n_fj * funding_spec.jump_mean
+                + math.sqrt(n_fj) * funding_spec.jump_vol * z["z_fjump"]
+            )
         rate = rate_of(f)
         if forced is not None:
             rate = forced
