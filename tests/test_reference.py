@@ -78,6 +78,50 @@ SCENARIOS: dict[str, tuple[dict[str, Any], set[str]]] = {
         },
         {"funding"},
     ),
+    # [issue5-funding] premium funding with jumps of the premium, and every kind of shock
+    "premium-jumps-shocks": (
+        {
+            "horizon_days": 12,
+            "hedge.leverage": 5.0,
+            "market.funding.model": "premium",
+            "market.funding.mean": -0.0001,
+            "market.funding.vol": 0.006,
+            "market.funding.jump_intensity": 40.0,
+            "market.funding.jump_mean": 0.0004,
+            "market.funding.jump_vol": 0.0006,
+            "market.funding.cap": 0.0015,
+            "shocks": [
+                {"kind": "price", "day": 2, "hours": 6, "move": 0.15},
+                {"kind": "vol", "day": 4, "hours": 48, "multiplier": 2.5},
+                {"kind": "funding", "day": 7, "hours": 24, "rate": -0.0012},
+                {"kind": "price", "day": 9, "hours": 24, "move": -0.25},
+            ],
+        },
+        {"endpoint", "bridge"},
+    ),
+    "merton-ou-jumps-hourly-funding": (
+        {
+            "horizon_days": 12,
+            "step_hours": 2,
+            "market.price.model": "merton",
+            "market.price.jump_intensity": 30.0,
+            "market.price.jump_mean": 0.08,
+            "market.price.jump_vol": 0.05,
+            "hedge.leverage": 8.0,
+            "hedge.rebalance.policy": "periodic",
+            "hedge.rebalance.every_hours": 8,
+            "market.funding.interval_hours": 1,
+            "market.funding.jump_intensity": 60.0,
+            "market.funding.jump_mean": -0.0003,
+            "market.funding.jump_vol": 0.0002,
+            "shocks": [
+                {"kind": "vol", "day": 1, "hours": 24, "multiplier": 0.5},
+                {"kind": "price", "day": 3, "hours": 4, "move": 0.12},
+                {"kind": "funding", "day": 5, "hours": 10, "rate": 0.002},
+            ],
+        },
+        {"jump"},
+    ),
 }
 
 MONEY = ("pnl", "final_value", "lp_value", "il", "fees", "funding", "trading_costs", "perp_pnl")
