@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 import xarray as xr
+from conftest import DATA_DIR
 from reference import Pool, capital_split, simulate_path
 
 import engine
@@ -122,9 +123,123 @@ SCENARIOS: dict[str, tuple[dict[str, Any], set[str]]] = {
         },
         {"jump"},
     ),
+    # [issue5-models] the newer price models
+    "garch-t": (
+        {
+            "horizon_days": 20,
+            "step_hours": 4,
+            "market.price.model": "garch",
+            "market.price.garch": {"alpha": 0.1, "beta": 0.85, "dof": 4.5, "initial_vol": 1.2},
+            "hedge.leverage": 8.0,
+        },
+        {"endpoint", "bridge"},
+    ),
+    "regime": (
+        {
+            "horizon_days": 20,
+            "market.price.model": "regime",
+            "market.price.regime": {
+                "states": {
+                    "calm": {"vol": 1.0, "transitions": {"stressed": 30.0}},
+                    "stressed": {
+                        "vol": 0.2,
+                        "drift": 0.5,
+                        "jump_intensity": 60.0,
+                        "jump_mean": 0.12,
+                        "jump_vol": 0.04,
+                        "funding_mean": -0.001,
+                        "stressed": True,
+                        "transitions": {"calm": 50.0},
+                    },
+                }
+            },
+            "hedge.leverage": 10.0,
+            "hedge.liquidation_penalty": 0.03,
+        },
+        {"endpoint", "bridge", "jump"},
+    ),
+    "bootstrap": (
+        {
+            "horizon_days": 20,
+            "market.price.model": "bootstrap",
+            "market.price.history": {
+                "prices": str(DATA_DIR / "eth_usdt_1h_binance_spot.csv"),
+                "funding": str(DATA_DIR / "eth_usdt_perp_funding_8h_binance.csv"),
+                "start": "2021-01-01",
+                "end": "2022-01-01",
+                "mean_block_hours": 48,
+            },
+            "market.funding.model": "historical",
+            "hedge.leverage": 6.0,
+        },
+        {"endpoint", "intrabar"},
+    ),
+    # [merge issue5-models + issue5-funding] the newer price models with funding jumps and shocks
+    "garch-funding-jumps-shocks": (
+        {
+            "horizon_days": 12,
+            "market.price.model": "garch",
+            "market.price.garch": {"alpha": 0.1, "beta": 0.85, "dof": 5.0},
+            "market.funding.jump_intensity": 50.0,
+            "market.funding.jump_mean": 0.0004,
+            "market.funding.jump_vol": 0.0003,
+            "hedge.leverage": 6.0,
+            "shocks": [
+                {"kind": "price", "day": 2, "hours": 6, "move": 0.2},
+                {"kind": "vol", "day": 4, "hours": 48, "multiplier": 2.0},
+                {"kind": "funding", "day": 7, "hours": 24, "rate": -0.001},
+            ],
+        },
+        {"endpoint", "bridge"},
+    ),
+    "regime-premium-shocks": (
+        {
+            "horizon_days": 12,
+            "market.price.model": "regime",
+            "market.price.regime": {
+                "states": {
+                    "calm": {"vol": 0.6, "transitions": {"stressed": 40.0}},
+                    "stressed": {
+                        "vol": 1.5,
+                        "jump_intensity": 30.0,
+                        "jump_mean": 0.1,
+                        "jump_vol": 0.05,
+                        "stressed": True,
+                        "transitions": {"calm": 60.0},
+                    },
+                }
+            },
+            "market.funding.model": "premium",
+            "market.funding.jump_intensity": 20.0,
+            "market.funding.jump_mean": 0.0005,
+            "market.funding.jump_vol": 0.0002,
+            "hedge.leverage": 8.0,
+            "shocks": [
+                {"kind": "price", "day": 3, "hours": 12, "move": 0.25},
+                {"kind": "vol", "day": 5, "hours": 24, "multiplier": 0.5},
+                {"kind": "funding", "day": 8, "hours": 16, "rate": 0.002},
+            ],
+        },
+        {"endpoint", "bridge"},
+    ),
+    "replay": (
+        {
+            "horizon_days": 60,
+            "market.price.model": "replay",
+            "market.price.history": {
+                "prices": str(DATA_DIR / "eth_usdt_1h_binance_spot.csv"),
+                "funding": str(DATA_DIR / "eth_usdt_perp_funding_8h_binance.csv"),
+                "start": "2022-06-18",
+            },
+            "market.funding.model": "historical",
+            "hedge.rebalance.policy": "none",
+        },
+        set(),
+    ),
 }
 
 MONEY = ("pnl", "final_value", "lp_value", "il", "fees", "funding", "trading_costs", "perp_pnl")
+SHARES = ("stressed_share",)
 EXACT = ("liquidated", "n_rebalances")
 
 
@@ -168,6 +283,8 @@ def test_engine_matches_plain_python_twin(engine_run: tuple[str, xr.Dataset]) ->
         )
         for key in EXACT:
             assert got[key].item() == twin[key], (key, path)
+        for key in SHARES:
+            np.testing.assert_allclose(float(got[key]), twin[key], rtol=1e-12, atol=0)
         np.testing.assert_allclose(  # NaN for both when not liquidated
             float(got.liquidation_time), twin["liquidation_time"], rtol=1e-14, err_msg=f"{path}"
         )
