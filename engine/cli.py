@@ -662,6 +662,10 @@ def calibration_rows(cal: Calibration) -> list[tuple[str, str, str]]:
         total = pp["vol"] ** 2 + pp["jump_intensity"] * (pp["jump_mean"] ** 2 + pp["jump_vol"] ** 2)
         rows.append(("total vol (derived)", fmt(math.sqrt(total)), ""))
     rows += [("note", n, "") for n in fit.notes]
+    rows += [
+        (f"fit vs data: {label}", value + (f"  | data: {data}" if data else ""), "")
+        for label, value, data in fit.comparison
+    ]
     if cal.funding is not None and cal.funding_fit is not None and cal.funding_stats is not None:
         f, ff, st = cal.funding, cal.funding_fit, cal.funding_stats
         rows += [
@@ -717,8 +721,16 @@ def calibrate(
         ),
     ] = None,
     model: Annotated[
-        str, typer.Option("--model", help="Price model to fit: gbm or merton.")
+        str,
+        typer.Option("--model", help="Price model to fit: gbm, merton, garch or regime."),
     ] = "gbm",
+    regime_hours: Annotated[
+        float | None,
+        typer.Option(
+            "--regime-hours",
+            help="--model regime: the interval of the returns it is fitted to (default 24 h).",
+        ),
+    ] = None,
     start: Annotated[
         str | None, typer.Option("--start", help="First date used (inclusive), e.g. 2020-01-01.")
     ] = None,
@@ -741,7 +753,7 @@ def calibrate(
     with _reported_errors():
         if out is not None and out.exists() and not overwrite:
             raise InputError("--out", str(out), "already exists; pass --overwrite to replace it")
-        cal = run_calibration(prices, funding, model, start, end)
+        cal = run_calibration(prices, funding, model, start, end, regime_hours)
         text, _ = calibrated_scenario(cal)  # validated by load_scenario
         rows = calibration_rows(cal)
         width = max(len(r[0]) for r in rows)

@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
 from engine.calibrate_garch import (
     backcast,
@@ -25,7 +26,7 @@ from engine.calibrate_garch import (
 )
 from engine.calibrate_regime import fit_regime, hamilton_filter, interval_returns, smoothed
 from engine.data import Series, read_funding, read_prices
-from tests.test_calibrate import ETH_1H, ETH_FUNDING, HOUR, needs_data
+from tests.test_calibrate import ETH_1H, ETH_FUNDING, HOUR, needs_data, simulated_paths
 
 # --------------------------------------------------------------------------------------------
 # Independent simulators (numpy, their own code path; the engine's kernels are checked against
@@ -326,3 +327,87 @@ def test_eth_regime_is_plausible():
     sample = float(np.nanstd(r) * math.sqrt(365))
     assert mix == pytest.approx(sample, rel=0.05)
     assert 0.0 < p["calm.funding_mean"] < 5e-4 and 0.0 < p["stressed.funding_mean"] < 1e-3
+
+
+# --------------------------------------------------------------------------------------------
+# Recovery from the engine's own kernels (the `garch` and `regime` price models)
+
+
+@pytest.mark.slow
+def test_garch_recovers_engine_simulation(figures):
+    truth = {"vol": 0.8, "garch": {"alpha": 0.08, "beta": 0.90, "dof": 6.0}}
+    price, _ = simulated_paths(
+        {"market": {"price": {"model": "garch", **truth}, "funding": {"model": "none"}}},
+        4,
+        600,
+        seed=21,
+    )
+    r = np.diff(np.log(price), axis=1).ravel()
+    fit = fit_garch(r, HOUR)
+    assert fit.n == 4 * 600 * 24
+    _check_garch(fit, figures, "engine")
+
+
+def test_regime_recovers_engine_simulation(figures):
+    t = TRUTH_REGIME
+    states = {
+        name: {
+            "drift": t[f"{name}.drift"],
+            "vol": t[f"{name}.vol"],
+            "transitions": {other: t[f"{name}.to_{other}"]},
+            **({"stressed": True} if name == "stressed" else {}),
+        }
+        for name, other in (("calm", "stressed"), ("stressed", "calm"))
+    }
+    scenario = {
+        "step_hours": 24.0,
+        "market": {
+            "price": {"model": "regime", "regime": {"states": states}},
+            "funding": {"model": "none"},
+        },
+        "hedge": {"ratio": 0.0, "rebalance": {"every_hours": 24.0}},
+        "output": {"observe_every_hours": 24.0},
+    }
+    price, _ = simulated_paths(scenario, 10, 2000, seed=9)
+    r = np.diff(np.log(price), axis=1).ravel()
+    fit = fit_regime(_series(r, 24.0), 24.0)
+    for key, value in TRUTH_REGIME.items():
+        est = fit.params[key]
+        figures.close(f"engine regime {key}", est.value, value, est.se)
+
+
+# --------------------------------------------------------------------------------------------
+# The command line: written scenarios load and run
+
+
+@needs_data
+@pytest.mark.parametrize(
+    ("model", "start", "end"),
+    [("garch", "2024-01-01", "2024-07-01"), ("regime", "2021-01-01", "2024-01-01")],
+)
+def test_calibrate_cli_writes_runnable_garch_and_regime(tmp_path, model, start, end):
+    import engine
+    from engine import cli
+
+    out = tmp_path / f"{model}.yaml"
+    args = [
+        "calibrate", str(ETH_1H), "--funding", str(ETH_FUNDING), "--model", model,
+        "--start", start, "--end", end, "--out", str(out),
+    ]  # fmt: skip
+    result = CliRunner().invoke(cli.app, args)
+    assert result.exit_code == 0, result.stderr
+    assert "fit vs data" in result.stdout
+    text = out.read_text()
+    assert "# The fit against the data's own statistics" in text and "# s.e." in text
+    scn = engine.load_scenario(out)
+    assert scn.market.price.model == model and scn.step_hours == 1.0
+    if model == "garch":
+        g = scn.market.price.garch
+        assert 0.0 < g.alpha and g.alpha + g.beta < 1.0 and g.dof > 2.0 and g.initial_vol > 0.0
+    else:
+        states = scn.market.price.regime.states
+        assert set(states) == {"calm", "stressed"} and states["stressed"].stressed
+        assert states["calm"].vol < states["stressed"].vol
+        assert states["calm"].funding_mean is not None
+    ds = engine.simulate(engine.load_scenario(out, {"horizon_days": 5, "paths": 50}), seed=2)
+    assert np.all(np.isfinite(ds["pnl"].values))
