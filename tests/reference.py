@@ -43,6 +43,7 @@ from engine.kernels.driver import (
     D_JUMP_U,
     D_JUMP_Z,
     D_PRICE,
+    N_DRAW_KINDS,
     draw_steps,
 )
 from engine.kernels.rng import seed_stream
@@ -57,7 +58,7 @@ def path_draws(
     """The random numbers of each step of path `path` under run seed `seed`, by name."""
     state = np.empty(4, np.uint64)
     seed_stream(state, np.uint64(seed), np.int64(path))
-    raw = np.empty((n_steps, 7))
+    raw = np.empty((n_steps, N_DRAW_KINDS))
     draw_steps(state, raw, n_steps, merton, funding_jumps)
     steps = []
     for row in raw:

@@ -146,7 +146,17 @@ def test_ou_funding_with_jumps_mean_and_variance(
 def test_funding_jumps_draw_after_the_price_jumps_and_before_the_bridge() -> None:
     """The funding jumps' numbers come after z_price, z_funding [, u_jump, z_jump] and before
     u_bridge, so without them every existing scenario draws what it drew before."""
-    from engine.kernels.driver import D_BRIDGE, D_FUNDING, D_PRICE, draw_steps
+    from engine.kernels.driver import (
+        D_BRIDGE,
+        D_FJUMP_U,
+        D_FJUMP_Z,
+        D_FUNDING,
+        D_JUMP_U,
+        D_JUMP_Z,
+        D_PRICE,
+        N_DRAW_KINDS,
+        draw_steps,
+    )
     from engine.kernels.rng import normal, seed_stream, uniform
 
     def stream() -> np.ndarray:
@@ -155,9 +165,9 @@ def test_funding_jumps_draw_after_the_price_jumps_and_before_the_bridge() -> Non
         return state
 
     for merton in (False, True):
-        with_jumps = np.empty((4, 7))
+        with_jumps = np.empty((4, N_DRAW_KINDS))
         draw_steps(stream(), with_jumps, 4, merton, True)
-        plain = np.empty((4, 7))
+        plain = np.empty((4, N_DRAW_KINDS))
         draw_steps(stream(), plain, 4, merton, False)
         assert with_jumps[0, D_PRICE] == plain[0, D_PRICE]
         assert with_jumps[0, D_FUNDING] == plain[0, D_FUNDING]
@@ -167,10 +177,10 @@ def test_funding_jumps_draw_after_the_price_jumps_and_before_the_bridge() -> Non
         if merton:
             expected += [uniform(state), normal(state)]
         expected += [uniform(state), normal(state), uniform(state)]
-        got = [with_jumps[0, 0], with_jumps[0, 1]]
+        got = [with_jumps[0, D_PRICE], with_jumps[0, D_FUNDING]]
         if merton:
-            got += [with_jumps[0, 3], with_jumps[0, 4]]
-        got += [with_jumps[0, 5], with_jumps[0, 6], with_jumps[0, D_BRIDGE]]
+            got += [with_jumps[0, D_JUMP_U], with_jumps[0, D_JUMP_Z]]
+        got += [with_jumps[0, D_FJUMP_U], with_jumps[0, D_FJUMP_Z], with_jumps[0, D_BRIDGE]]
         assert got == expected
 
 

@@ -98,9 +98,10 @@ D_FUNDING = 1
 D_BRIDGE = 2
 D_JUMP_U = 3
 D_JUMP_Z = 4
-D_FJUMP_U = 5  # [issue5-funding] jumps of the funding state
-D_FJUMP_Z = 6
-N_DRAW_KINDS = 7
+# [issue5-funding] jumps of the funding state; columns 5 and 6 are left to the newer price models
+D_FJUMP_U = 7
+D_FJUMP_Z = 8
+N_DRAW_KINDS = 9
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
