@@ -151,8 +151,10 @@ def test_funding_jumps_draw_after_the_price_jumps_and_before_the_bridge() -> Non
         D_FJUMP_U,
         D_FJUMP_Z,
         D_FUNDING,
+        D_JUMP_U,
+        D_JUMP_Z,
         D_PRICE,
-        DRAW_WIDTH,
+        N_DRAW_KINDS,
         draw_steps,
     )
     from engine.kernels.rng import normal, seed_stream, uniform
@@ -163,9 +165,9 @@ def test_funding_jumps_draw_after_the_price_jumps_and_before_the_bridge() -> Non
         return state
 
     for merton in (False, True):
-        with_jumps = np.empty((4, DRAW_WIDTH))
+        with_jumps = np.empty((4, N_DRAW_KINDS))
         draw_steps(stream(), with_jumps, 4, merton, True)
-        plain = np.empty((4, DRAW_WIDTH))
+        plain = np.empty((4, N_DRAW_KINDS))
         draw_steps(stream(), plain, 4, merton, False)
         assert with_jumps[0, D_PRICE] == plain[0, D_PRICE]
         assert with_jumps[0, D_FUNDING] == plain[0, D_FUNDING]
@@ -175,9 +177,9 @@ def test_funding_jumps_draw_after_the_price_jumps_and_before_the_bridge() -> Non
         if merton:
             expected += [uniform(state), normal(state)]
         expected += [uniform(state), normal(state), uniform(state)]
-        got = [with_jumps[0, 0], with_jumps[0, 1]]
+        got = [with_jumps[0, D_PRICE], with_jumps[0, D_FUNDING]]
         if merton:
-            got += [with_jumps[0, 3], with_jumps[0, 4]]
+            got += [with_jumps[0, D_JUMP_U], with_jumps[0, D_JUMP_Z]]
         got += [with_jumps[0, D_FJUMP_U], with_jumps[0, D_FJUMP_Z], with_jumps[0, D_BRIDGE]]
         assert got == expected
 
@@ -271,6 +273,74 @@ def test_premium_rate_settled_under_the_cap_by_a_static_short(run: Run, figures:
     est, se = mean_se(ds.funding.values)
     figures.close("E[funding], premium rate under a cap", est, q0 * p0 * capped, se)
     figures.apart("E[funding], capped vs uncapped premium rate", est, q0 * p0 * uncapped, se)
+
+
+@pytest.mark.parametrize("rate", [0.003, -0.003])
+def test_cap_clamps_a_constant_rate_exactly(run: Run, rate: float) -> None:
+    """A constant rate beyond the cap pays sign(rate) x cap at every settlement: without
+    volatility a static short receives q0 P0 sum_j e^{mu t_j} clamp(rate, -cap, cap), exactly."""
+    cap, mu, days = 0.001, 0.3, 5
+    ds = run(
+        {
+            **QUIET,
+            "market.price.vol": 0.0,
+            "market.price.drift": mu,
+            "market.funding.model": "constant",
+            "market.funding.mean": rate,
+            "market.funding.cap": cap,
+            "hedge.ratio": 1.0,
+            "hedge.leverage": 0.5,
+            "hedge.rebalance.policy": "none",
+            "horizon_days": days,
+            "output.sample_paths": 0,
+        },
+        paths=2,
+    )
+    t = np.arange(1, days * 3 + 1) * 8.0 / HOURS_PER_YEAR
+    q0, p0 = ds.attrs["x0"], ds.attrs["spot0"]
+    paid = math.copysign(cap, rate)
+    np.testing.assert_allclose(ds.funding.values, q0 * p0 * paid * np.exp(mu * t).sum(), rtol=1e-12)
+
+
+def test_cap_on_ou_funding_received_by_static_short(run: Run, figures: Any) -> None:
+    """OU funding independent of the price (corr 0), cap below its spread: E[funding] =
+    q0 P0 sum_j e^{mu t_j} E[clamp(f_tj, -cap, cap)], f_tj Gaussian (exact OU law). Power: the
+    uncapped figure q0 P0 sum_j e^{mu t_j} E[f_tj]."""
+    cap, mu, days, f0, theta, kappa, eta = 0.0004, 0.5, 30, 0.0012, 0.0002, 50.0, 0.006
+    ds = run(
+        {
+            **QUIET,
+            "market.price.vol": 0.8,
+            "market.price.drift": mu,
+            "market.funding.model": "ou",
+            "market.funding.initial": f0,
+            "market.funding.mean": theta,
+            "market.funding.reversion": kappa,
+            "market.funding.vol": eta,
+            "market.funding.corr_with_price": 0.0,
+            "market.funding.cap": cap,
+            "hedge.ratio": 1.0,
+            "hedge.leverage": 0.5,
+            "hedge.rebalance.policy": "none",
+            "horizon_days": days,
+            "output.sample_paths": 0,
+        },
+        paths=N,
+        seed=83,
+    )
+    assert not ds.liquidated.values.any()
+    q0, p0 = ds.attrs["x0"], ds.attrs["spot0"]
+    capped = free = 0.0
+    for t in np.arange(1, days * 3 + 1) * 8.0 / HOURS_PER_YEAR:
+        m, v = ou_law(float(t), f0, theta, kappa, eta)
+        growth = math.exp(mu * t)
+        capped += growth * gaussian_mean_of_piecewise_linear(
+            lambda f: min(max(f, -cap), cap), [-cap, cap], m, math.sqrt(v)
+        )
+        free += growth * m
+    est, se = mean_se(ds.funding.values)
+    figures.close("E[funding], OU under a cap", est, q0 * p0 * capped, se)
+    figures.apart("E[funding], OU capped vs uncapped", est, q0 * p0 * free, se)
 
 
 # --------------------------------------------------------------------------------------------

@@ -121,6 +121,7 @@ D_START = 6  # bootstrap: u_start, where it starts
 D_FJUMP_U = 7  # [issue5-funding] jumps of the funding state
 D_FJUMP_Z = 8
 DRAW_WIDTH = 9
+N_DRAW_KINDS = DRAW_WIDTH  # [issue5-funding]'s name of the width
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
