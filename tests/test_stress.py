@@ -182,3 +182,25 @@ def test_position_file_supplies_the_position(tmp_path):
     for scn in plan.episodes.values():
         assert scn.capital == 10_000.0 and scn.hedge.leverage == 1.5
         assert scn.paths == 7 and scn.seed == 3
+
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.mark.skipif(not DATA.is_dir(), reason=f"historical data not found in {DATA}")
+def test_the_library_is_reproduced_from_the_data(tmp_path):
+    """Every figure in the stress files comes from tools/make_stress_library.py and the data."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "make_stress", REPO / "tools/make_stress_library.py"
+    )
+    assert spec is not None and spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    written = tool.generate(DATA, tmp_path)
+    shipped = stress_library()
+    assert {p.stem for p in written} == set(shipped)
+    for path in written:
+        assert path.read_text(encoding="utf-8") == shipped[path.stem].read_text(encoding="utf-8")
