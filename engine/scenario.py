@@ -427,18 +427,38 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 
 def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """Return a copy of `data` with each dotted key set to its value."""
+    """Return a copy of `data` with each dotted key set to its value. A part that is a whole
+    number indexes a list already in the data (`shocks.0.move`: the first shock's move)."""
     out: dict[str, Any] = json.loads(json.dumps(data))  # deep copy of plain YAML data
     for dotted, value in overrides.items():
         parts = dotted.split(".")
-        node = out
-        for depth, part in enumerate(parts[:-1]):
+        node: Any = out
+        for depth, part in enumerate(parts):
+            last = depth == len(parts) - 1
+            if isinstance(node, list):
+                index = _list_index(node, part, ".".join(parts[: depth + 1]))
+                if last:
+                    node[index] = value
+                else:
+                    node = node[index]
+                continue
+            if part.isdigit() and part not in node:  # no schema key is a number
+                raise InputError(".".join(parts[: depth + 1]), part, "indexes no list here")
+            if last:
+                node[part] = value
+                continue
             child = node.setdefault(part, {})
-            if not isinstance(child, dict):
+            if not isinstance(child, dict | list):
                 raise InputError(".".join(parts[: depth + 1]), child, "is a value, not a section")
             node = child
-        node[parts[-1]] = value
     return out
+
+
+def _list_index(items: list[Any], part: str, field: str) -> int:
+    """The list position named by one part of a dotted key."""
+    if not part.isdigit() or int(part) >= len(items):
+        raise InputError(field, part, f"is not an index of this list (it has {len(items)} items)")
+    return int(part)
 
 
 # Lists of tagged unions: pydantic names a member's tag after its index (shocks.0.price.move);

@@ -766,6 +766,26 @@ def test_shock_arrays_compose_overlapping_windows() -> None:
     assert kernel_inputs(load_scenario()).shocks.log_move.size == 0
 
 
+def test_a_shock_can_be_set_and_swept_by_its_index(run: Run) -> None:
+    """`shocks.0.move` addresses the first shock's move, on the command line (--set) and in a
+    sweep; the sweep's points share their paths, so their final prices differ exactly by the
+    ratio of the moves."""
+    base = {
+        **UNHEDGED,
+        "horizon_days": 4,
+        "output.sample_paths": 0,
+        "shocks": [
+            {"kind": "vol", "day": 0, "hours": 24, "multiplier": 2.0},
+            {"kind": "price", "day": 1, "hours": 12, "move": -0.3},
+        ],
+    }
+    scn = load_scenario(apply_overrides({}, base), ["shocks.1.move=-0.5"])
+    assert scn.shocks[1].move == -0.5 and scn.shocks[0].multiplier == 2.0
+    ds = run({**base, "sweep": {"shocks.1.move": [-0.2, -0.4]}}, paths=200, seed=89)
+    prices = ds.final_price.transpose("shocks.1.move", "path").values
+    np.testing.assert_allclose(prices[1] / prices[0], 0.6 / 0.8, rtol=1e-12)
+
+
 # --------------------------------------------------------------------------------------------
 # 8. Bad inputs: exit 2 naming the field
 
@@ -869,6 +889,12 @@ BAD = {
         "-1",
     ),
     "shocks not a list": (["--set", "shocks=3"], "shocks", "3"),
+    "shock index without shocks": (["--set", "shocks.0.move=-0.2"], "shocks.0", "0"),
+    "shock index beyond the list": (
+        ["--set", SHOCK, "--set", "shocks.3.move=0.1"],
+        "shocks.3",
+        "3",
+    ),
 }
 
 
