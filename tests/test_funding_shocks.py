@@ -558,6 +558,33 @@ def test_forced_funding_pays_exactly_the_forced_rate(run: Run) -> None:
     np.testing.assert_array_equal(ds.sample_funding_rate.values[0, 1:], rates)
 
 
+def test_forced_funding_over_the_horizon_pays_the_rate_on_every_path(run: Run) -> None:
+    """OU funding forced to r over the whole horizon, volatile price, static short: on every path
+    the funding received is r q0 sum_j P_tj over the 8-h settlements, the prices read on the
+    sampled 8-h grid, to 1e-12."""
+    r, days = 0.0007, 10
+    ds = run(
+        {
+            **QUIET,
+            "market.price.vol": 0.8,
+            "market.funding.model": "ou",
+            "hedge.ratio": 1.0,
+            "hedge.leverage": 0.5,
+            "hedge.rebalance.policy": "none",
+            "horizon_days": days,
+            "output.sample_paths": 300,
+            "output.observe_every_hours": 8,
+            "shocks": [{"kind": "funding", "day": 0, "hours": days * 24, "rate": r}],
+        },
+        paths=300,
+        seed=97,
+    )
+    assert not ds.liquidated.values.any()
+    settled = ds.sample_price.values[:, 1:].sum(axis=1)
+    np.testing.assert_allclose(ds.funding.values, r * ds.attrs["x0"] * settled, rtol=1e-12)
+    assert (ds.sample_funding_rate.values[:, 1:] == r).all()
+
+
 def test_forced_funding_then_ou_restarts_from_the_forced_rate(run: Run, figures: Any) -> None:
     """OU funding forced to r over [D, D + H): at D + H the rate is r on every path; afterwards
     the OU state restarts from r: f_t ~ N(theta + (r - theta) e^{-kappa s},
