@@ -39,6 +39,7 @@ from engine.scenario import apply_overrides, load_scenario
 
 Run = Callable[..., xr.Dataset]
 N = 20_000  # paths of the statistical checks
+LIQ_PATHS = 20_000  # paths of the liquidation-probability checks
 
 
 def ou_law(t: float, f0: float, theta: float, kappa: float, eta: float) -> tuple[float, float]:
@@ -503,6 +504,38 @@ def test_price_shock_ratio_with_common_random_numbers(run: Run, model: str) -> N
     )
 
 
+def test_price_shock_drift_and_the_bridge_liquidation(run: Run, figures: Any) -> None:
+    """A price shock spread over the whole horizon T adds the drift c = ln(1 + X) / T to ln P:
+    a static short on daily steps is liquidated with the continuous first-passage probability of
+    nu t + s W_t, nu = mu - s^2/2 + c (the bridge between grid points is unchanged by a
+    deterministic drift). Power: the discretely monitored figure (BGK) and the unshocked one."""
+    s, move, days = 0.6, 0.5, 60
+    ds = run(
+        {
+            **QUIET,
+            "hedge.taker_fee": 0.0005,
+            "hedge.slippage_bps": 2.0,
+            "market.price.vol": s,
+            "hedge.ratio": 1.0,
+            "hedge.leverage": 4.0,
+            "hedge.rebalance.policy": "none",
+            "horizon_days": days,
+            "step_hours": 24,
+            "output.sample_paths": 0,
+            "shocks": [{"kind": "price", "day": 0, "hours": days * 24, "move": move}],
+        },
+        paths=LIQ_PATHS,
+        seed=101,
+    )
+    b, T = log_barrier(ds), days / DAYS_PER_YEAR
+    nu = -0.5 * s * s + math.log1p(move) / T
+    p, se = proportion_se(ds.liquidated.values)
+    figures.close("P(liq), price shock over the horizon", p, first_passage(b, nu, s, T), se)
+    bgk = first_passage(b + BGK_BETA * s * math.sqrt(1.0 / DAYS_PER_YEAR), nu, s, T)
+    figures.apart("P(liq), price shock, vs discrete monitoring (BGK)", p, bgk, se)
+    figures.apart("P(liq), price shock, vs unshocked", p, first_passage(b, -0.5 * s * s, s, T), se)
+
+
 def test_neutral_shocks_change_nothing(run: Run) -> None:
     """A move of 0 and a multiplier of 1 leave every output bit-identical."""
     base = {"horizon_days": 5, "hedge.leverage": 6.0}
@@ -670,9 +703,6 @@ def test_vol_multiplier_scales_the_log_variance_over_the_window(
     est_b, se_b = var_se(before)
     t5 = 5.0 / DAYS_PER_YEAR
     figures.close(f"{model}: Var ln(P5/P0), before the window", est_b, (s * s + jumps) * t5, se_b)
-
-
-LIQ_PATHS = 20_000
 
 
 def test_vol_multiplier_drives_the_bridge_liquidation(run: Run, figures: Any) -> None:
