@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 import xarray as xr
+from conftest import DATA_DIR
 from scipy.stats import norm
 from test_theory import (
     BGK_BETA,
@@ -34,6 +35,7 @@ from typer.testing import CliRunner
 
 import engine
 from engine import cli
+from engine.errors import InputError
 from engine.params import _settlements_per_step, kernel_inputs
 from engine.scenario import apply_overrides, load_scenario
 
@@ -155,7 +157,7 @@ def test_funding_jumps_draw_after_the_price_jumps_and_before_the_bridge() -> Non
         D_JUMP_U,
         D_JUMP_Z,
         D_PRICE,
-        N_DRAW_KINDS,
+        DRAW_WIDTH,
         draw_steps,
     )
     from engine.kernels.rng import normal, seed_stream, uniform
@@ -166,9 +168,9 @@ def test_funding_jumps_draw_after_the_price_jumps_and_before_the_bridge() -> Non
         return state
 
     for merton in (False, True):
-        with_jumps = np.empty((4, N_DRAW_KINDS))
+        with_jumps = np.empty((4, DRAW_WIDTH))
         draw_steps(stream(), with_jumps, 4, merton, True)
-        plain = np.empty((4, N_DRAW_KINDS))
+        plain = np.empty((4, DRAW_WIDTH))
         draw_steps(stream(), plain, 4, merton, False)
         assert with_jumps[0, D_PRICE] == plain[0, D_PRICE]
         assert with_jumps[0, D_FUNDING] == plain[0, D_FUNDING]
@@ -970,6 +972,28 @@ def test_bad_funding_and_shock_inputs_exit_2(
     assert lines[0].startswith(f"error: {field} = "), lines[0]
     assert value in lines[0]
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("model", ["replay", "bootstrap"])
+def test_vol_shock_on_historical_returns_is_rejected(model: str) -> None:
+    """The historical price models step by data returns with no diffusive part: a volatility
+    multiplier would do nothing, so it is an error naming the shock's multiplier."""
+    data = {
+        "market": {
+            "price": {
+                "model": model,
+                "history": {"prices": str(DATA_DIR / "eth_usdt_1h_binance_spot.csv")},
+            },
+            "funding": {"corr_with_price": 0.0},
+        },
+        "horizon_days": 10,
+        "shocks": [{"kind": "vol", "day": 1, "hours": 24, "multiplier": 2.0}],
+    }
+    with pytest.raises(InputError) as err:
+        load_scenario(data)
+    assert err.value.field == "shocks.0.multiplier"
+    data["shocks"] = [{"kind": "price", "day": 1, "hours": 24, "move": -0.2}]
+    assert load_scenario(data).shocks[0].move == -0.2
 
 
 def test_shock_example_scenario_runs(run: Run) -> None:

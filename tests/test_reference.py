@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 import xarray as xr
+from conftest import DATA_DIR
 from reference import Pool, capital_split, simulate_path
 
 import engine
@@ -187,6 +188,143 @@ SCENARIOS: dict[str, tuple[dict[str, Any], set[str]]] = {
         },
         {"topup"},
     ),
+    # [issue5-models] the newer price models
+    "garch-t": (
+        {
+            "horizon_days": 20,
+            "step_hours": 4,
+            "market.price.model": "garch",
+            "market.price.garch": {"alpha": 0.1, "beta": 0.85, "dof": 4.5, "initial_vol": 1.2},
+            "hedge.leverage": 8.0,
+        },
+        {"endpoint", "bridge"},
+    ),
+    "regime": (
+        {
+            "horizon_days": 20,
+            "market.price.model": "regime",
+            "market.price.regime": {
+                "states": {
+                    "calm": {"vol": 1.0, "transitions": {"stressed": 30.0}},
+                    "stressed": {
+                        "vol": 0.2,
+                        "drift": 0.5,
+                        "jump_intensity": 60.0,
+                        "jump_mean": 0.12,
+                        "jump_vol": 0.04,
+                        "funding_mean": -0.001,
+                        "stressed": True,
+                        "transitions": {"calm": 50.0},
+                    },
+                }
+            },
+            "hedge.leverage": 10.0,
+            "hedge.liquidation_penalty": 0.03,
+        },
+        {"endpoint", "bridge", "jump"},
+    ),
+    "bootstrap": (
+        {
+            "horizon_days": 20,
+            "market.price.model": "bootstrap",
+            "market.price.history": {
+                "prices": str(DATA_DIR / "eth_usdt_1h_binance_spot.csv"),
+                "funding": str(DATA_DIR / "eth_usdt_perp_funding_8h_binance.csv"),
+                "start": "2021-01-01",
+                "end": "2022-01-01",
+                "mean_block_hours": 48,
+            },
+            "market.funding.model": "historical",
+            "hedge.leverage": 6.0,
+        },
+        {"endpoint", "intrabar"},
+    ),
+    "replay": (
+        {
+            "horizon_days": 60,
+            "market.price.model": "replay",
+            "market.price.history": {
+                "prices": str(DATA_DIR / "eth_usdt_1h_binance_spot.csv"),
+                "funding": str(DATA_DIR / "eth_usdt_perp_funding_8h_binance.csv"),
+                "start": "2022-06-18",
+            },
+            "market.funding.model": "historical",
+            "hedge.rebalance.policy": "none",
+        },
+        set(),
+    ),
+    # [issue5-funding] shocks and funding realism on the newer price models
+    "garch-premium-jumps-shocks": (
+        {
+            "horizon_days": 20,
+            "step_hours": 4,
+            "market.price.model": "garch",
+            "market.price.garch": {"alpha": 0.1, "beta": 0.85, "dof": 4.5, "initial_vol": 1.2},
+            "hedge.leverage": 8.0,
+            "market.funding.model": "premium",
+            "market.funding.vol": 0.006,
+            "market.funding.jump_intensity": 40.0,
+            "market.funding.jump_mean": 0.0004,
+            "market.funding.jump_vol": 0.0006,
+            "shocks": [
+                {"kind": "price", "day": 3, "hours": 8, "move": 0.2},
+                {"kind": "vol", "day": 6, "hours": 48, "multiplier": 2.0},
+                {"kind": "funding", "day": 10, "hours": 24, "rate": -0.002},
+            ],
+        },
+        {"endpoint", "bridge"},
+    ),
+    "regime-ou-jumps-shocks": (
+        {
+            "horizon_days": 20,
+            "market.price.model": "regime",
+            "market.price.regime": {
+                "states": {
+                    "calm": {"vol": 0.8, "transitions": {"stressed": 30.0}},
+                    "stressed": {
+                        "vol": 0.3,
+                        "drift": 0.5,
+                        "jump_intensity": 60.0,
+                        "jump_mean": 0.1,
+                        "jump_vol": 0.04,
+                        "funding_mean": -0.001,
+                        "stressed": True,
+                        "transitions": {"calm": 50.0},
+                    },
+                }
+            },
+            "hedge.leverage": 10.0,
+            "market.funding.jump_intensity": 50.0,
+            "market.funding.jump_mean": 0.0005,
+            "market.funding.jump_vol": 0.0003,
+            "shocks": [
+                {"kind": "vol", "day": 2, "hours": 24, "multiplier": 1.5},
+                {"kind": "price", "day": 5, "hours": 12, "move": 0.15},
+                {"kind": "funding", "day": 8, "hours": 16, "rate": 0.003},
+            ],
+        },
+        {"endpoint", "bridge", "jump"},
+    ),
+    "bootstrap-shocks": (
+        {
+            "horizon_days": 20,
+            "market.price.model": "bootstrap",
+            "market.price.history": {
+                "prices": str(DATA_DIR / "eth_usdt_1h_binance_spot.csv"),
+                "funding": str(DATA_DIR / "eth_usdt_perp_funding_8h_binance.csv"),
+                "start": "2021-01-01",
+                "end": "2022-01-01",
+                "mean_block_hours": 48,
+            },
+            "market.funding.model": "historical",
+            "hedge.leverage": 6.0,
+            "shocks": [
+                {"kind": "price", "day": 4, "hours": 6, "move": 0.2},
+                {"kind": "funding", "day": 7, "hours": 24, "rate": -0.003},
+            ],
+        },
+        {"endpoint"},
+    ),
 }
 
 MONEY = (
@@ -213,6 +351,7 @@ EXACT = (
     "n_rehedges",
     "n_liquidations",
 )
+SHARES = ("stressed_share",)
 
 
 @pytest.fixture(scope="module", params=list(SCENARIOS))
@@ -255,6 +394,8 @@ def test_engine_matches_plain_python_twin(engine_run: tuple[str, xr.Dataset]) ->
         )
         for key in EXACT:
             assert got[key].item() == twin[key], (key, path)
+        for key in SHARES:
+            np.testing.assert_allclose(float(got[key]), twin[key], rtol=1e-12, atol=0)
         np.testing.assert_allclose(  # NaN for both when not liquidated
             float(got.liquidation_time), twin["liquidation_time"], rtol=1e-14, err_msg=f"{path}"
         )
