@@ -99,7 +99,7 @@ def _aligned(
     a, b = price_time[:-1][keep], price_time[1:][keep]
     log_close = np.log(close.values)
     log_return = np.diff(log_close)[keep]
-    log_first = log_close[:-1][keep]
+    first_close = close.values[:-1][keep]
     if high is not None:
         if np.any(high.values < close.values):
             bad = int(np.argmax(high.values < close.values))
@@ -145,7 +145,7 @@ def _aligned(
         funding=rate[window],
         starts=a[window],
         ends=b[window],
-        first_price=float(np.exp(log_first[window][0])),
+        first_price=float(first_close[window][0]),
         interval_hours=close.interval_hours,
         funding_interval_hours=funding_hours,
     )
@@ -197,6 +197,16 @@ def load_history(scenario: Scenario) -> History:
 def _check_replay(scenario: Scenario, history: History) -> None:
     n = scenario.n_steps
     first = iso(datetime.fromtimestamp(int(history.starts[0]), UTC))
+    start = scenario.market.price.history.start
+    if start is not None:
+        late = int(history.starts[0]) - int(parse_time(start).timestamp())
+        if late >= history.interval_hours * 3600:
+            raise InputError(
+                "market.price.history.start",
+                start,
+                f"the data (prices{' with funding' if history.funding_interval_hours else ''}) "
+                f"begin only at {first}; the replay cannot start there",
+            )
     if len(history) < n:
         last = iso(datetime.fromtimestamp(int(history.ends[-1]), UTC))
         raise InputError(

@@ -73,6 +73,8 @@ ATTRIBUTION: tuple[Part, ...] = (
     Part("perp_pnl", "perp price P&L", "perp_pnl", 1.0),
     Part("trading_costs", "trading costs", "trading_costs", -1.0),
     Part("liquidation_losses", "liquidation losses", "liquidation_loss", -1.0),
+    Part("swap_costs", "pool swap costs", "swap_costs", -1.0),  # [issue6-lp]
+    Part("gas", "gas", "gas", -1.0),  # [issue6-lp]
 )
 """The P&L attribution (docs/model-notes.md, accounting identity): hodl_pnl + il = V_LP,T - V0, so
 the parts add up to `pnl` per path. A feature that adds a P&L component appends its Part here."""

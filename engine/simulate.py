@@ -47,6 +47,7 @@ def run_block(
         inputs.pool,
         inputs.hedge,
         inputs.grid,
+        inputs.manage,
         inputs.funding,
         inputs.shocks,
         np.uint64(seed),

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 import xarray as xr
+from conftest import DATA_DIR
 from scipy.stats import norm
 from test_theory import (
     BGK_BETA,
@@ -34,11 +35,13 @@ from typer.testing import CliRunner
 
 import engine
 from engine import cli
+from engine.errors import InputError
 from engine.params import _settlements_per_step, kernel_inputs
 from engine.scenario import apply_overrides, load_scenario
 
 Run = Callable[..., xr.Dataset]
 N = 20_000  # paths of the statistical checks
+LIQ_PATHS = 20_000  # paths of the liquidation-probability checks
 
 
 def ou_law(t: float, f0: float, theta: float, kappa: float, eta: float) -> tuple[float, float]:
@@ -154,7 +157,7 @@ def test_funding_jumps_draw_after_the_price_jumps_and_before_the_bridge() -> Non
         D_JUMP_U,
         D_JUMP_Z,
         D_PRICE,
-        N_DRAW_KINDS,
+        DRAW_WIDTH,
         draw_steps,
     )
     from engine.kernels.rng import normal, seed_stream, uniform
@@ -165,9 +168,9 @@ def test_funding_jumps_draw_after_the_price_jumps_and_before_the_bridge() -> Non
         return state
 
     for merton in (False, True):
-        with_jumps = np.empty((4, N_DRAW_KINDS))
+        with_jumps = np.empty((4, DRAW_WIDTH))
         draw_steps(stream(), with_jumps, 4, merton, True)
-        plain = np.empty((4, N_DRAW_KINDS))
+        plain = np.empty((4, DRAW_WIDTH))
         draw_steps(stream(), plain, 4, merton, False)
         assert with_jumps[0, D_PRICE] == plain[0, D_PRICE]
         assert with_jumps[0, D_FUNDING] == plain[0, D_FUNDING]
@@ -503,6 +506,38 @@ def test_price_shock_ratio_with_common_random_numbers(run: Run, model: str) -> N
     )
 
 
+def test_price_shock_drift_and_the_bridge_liquidation(run: Run, figures: Any) -> None:
+    """A price shock spread over the whole horizon T adds the drift c = ln(1 + X) / T to ln P:
+    a static short on daily steps is liquidated with the continuous first-passage probability of
+    nu t + s W_t, nu = mu - s^2/2 + c (the bridge between grid points is unchanged by a
+    deterministic drift). Power: the discretely monitored figure (BGK) and the unshocked one."""
+    s, move, days = 0.6, 0.5, 60
+    ds = run(
+        {
+            **QUIET,
+            "hedge.taker_fee": 0.0005,
+            "hedge.slippage_bps": 2.0,
+            "market.price.vol": s,
+            "hedge.ratio": 1.0,
+            "hedge.leverage": 4.0,
+            "hedge.rebalance.policy": "none",
+            "horizon_days": days,
+            "step_hours": 24,
+            "output.sample_paths": 0,
+            "shocks": [{"kind": "price", "day": 0, "hours": days * 24, "move": move}],
+        },
+        paths=LIQ_PATHS,
+        seed=101,
+    )
+    b, T = log_barrier(ds), days / DAYS_PER_YEAR
+    nu = -0.5 * s * s + math.log1p(move) / T
+    p, se = proportion_se(ds.liquidated.values)
+    figures.close("P(liq), price shock over the horizon", p, first_passage(b, nu, s, T), se)
+    bgk = first_passage(b + BGK_BETA * s * math.sqrt(1.0 / DAYS_PER_YEAR), nu, s, T)
+    figures.apart("P(liq), price shock, vs discrete monitoring (BGK)", p, bgk, se)
+    figures.apart("P(liq), price shock, vs unshocked", p, first_passage(b, -0.5 * s * s, s, T), se)
+
+
 def test_neutral_shocks_change_nothing(run: Run) -> None:
     """A move of 0 and a multiplier of 1 leave every output bit-identical."""
     base = {"horizon_days": 5, "hedge.leverage": 6.0}
@@ -556,6 +591,33 @@ def test_forced_funding_pays_exactly_the_forced_rate(run: Run) -> None:
     theory = q0 * p0 * float((np.exp(mu * t_hours / HOURS_PER_YEAR) * rates).sum())
     np.testing.assert_allclose(ds.funding.values, theory, rtol=1e-12)
     np.testing.assert_array_equal(ds.sample_funding_rate.values[0, 1:], rates)
+
+
+def test_forced_funding_over_the_horizon_pays_the_rate_on_every_path(run: Run) -> None:
+    """OU funding forced to r over the whole horizon, volatile price, static short: on every path
+    the funding received is r q0 sum_j P_tj over the 8-h settlements, the prices read on the
+    sampled 8-h grid, to 1e-12."""
+    r, days = 0.0007, 10
+    ds = run(
+        {
+            **QUIET,
+            "market.price.vol": 0.8,
+            "market.funding.model": "ou",
+            "hedge.ratio": 1.0,
+            "hedge.leverage": 0.5,
+            "hedge.rebalance.policy": "none",
+            "horizon_days": days,
+            "output.sample_paths": 300,
+            "output.observe_every_hours": 8,
+            "shocks": [{"kind": "funding", "day": 0, "hours": days * 24, "rate": r}],
+        },
+        paths=300,
+        seed=97,
+    )
+    assert not ds.liquidated.values.any()
+    settled = ds.sample_price.values[:, 1:].sum(axis=1)
+    np.testing.assert_allclose(ds.funding.values, r * ds.attrs["x0"] * settled, rtol=1e-12)
+    assert (ds.sample_funding_rate.values[:, 1:] == r).all()
 
 
 def test_forced_funding_then_ou_restarts_from_the_forced_rate(run: Run, figures: Any) -> None:
@@ -643,9 +705,6 @@ def test_vol_multiplier_scales_the_log_variance_over_the_window(
     est_b, se_b = var_se(before)
     t5 = 5.0 / DAYS_PER_YEAR
     figures.close(f"{model}: Var ln(P5/P0), before the window", est_b, (s * s + jumps) * t5, se_b)
-
-
-LIQ_PATHS = 20_000
 
 
 def test_vol_multiplier_drives_the_bridge_liquidation(run: Run, figures: Any) -> None:
@@ -766,6 +825,26 @@ def test_shock_arrays_compose_overlapping_windows() -> None:
     assert kernel_inputs(load_scenario()).shocks.log_move.size == 0
 
 
+def test_a_shock_can_be_set_and_swept_by_its_index(run: Run) -> None:
+    """`shocks.0.move` addresses the first shock's move, on the command line (--set) and in a
+    sweep; the sweep's points share their paths, so their final prices differ exactly by the
+    ratio of the moves."""
+    base = {
+        **UNHEDGED,
+        "horizon_days": 4,
+        "output.sample_paths": 0,
+        "shocks": [
+            {"kind": "vol", "day": 0, "hours": 24, "multiplier": 2.0},
+            {"kind": "price", "day": 1, "hours": 12, "move": -0.3},
+        ],
+    }
+    scn = load_scenario(apply_overrides({}, base), ["shocks.1.move=-0.5"])
+    assert scn.shocks[1].move == -0.5 and scn.shocks[0].multiplier == 2.0
+    ds = run({**base, "sweep": {"shocks.1.move": [-0.2, -0.4]}}, paths=200, seed=89)
+    prices = ds.final_price.transpose("shocks.1.move", "path").values
+    np.testing.assert_allclose(prices[1] / prices[0], 0.6 / 0.8, rtol=1e-12)
+
+
 # --------------------------------------------------------------------------------------------
 # 8. Bad inputs: exit 2 naming the field
 
@@ -869,6 +948,12 @@ BAD = {
         "-1",
     ),
     "shocks not a list": (["--set", "shocks=3"], "shocks", "3"),
+    "shock index without shocks": (["--set", "shocks.0.move=-0.2"], "shocks.0", "0"),
+    "shock index beyond the list": (
+        ["--set", SHOCK, "--set", "shocks.3.move=0.1"],
+        "shocks.3",
+        "3",
+    ),
 }
 
 
@@ -887,6 +972,28 @@ def test_bad_funding_and_shock_inputs_exit_2(
     assert lines[0].startswith(f"error: {field} = "), lines[0]
     assert value in lines[0]
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("model", ["replay", "bootstrap"])
+def test_vol_shock_on_historical_returns_is_rejected(model: str) -> None:
+    """The historical price models step by data returns with no diffusive part: a volatility
+    multiplier would do nothing, so it is an error naming the shock's multiplier."""
+    data = {
+        "market": {
+            "price": {
+                "model": model,
+                "history": {"prices": str(DATA_DIR / "eth_usdt_1h_binance_spot.csv")},
+            },
+            "funding": {"corr_with_price": 0.0},
+        },
+        "horizon_days": 10,
+        "shocks": [{"kind": "vol", "day": 1, "hours": 24, "multiplier": 2.0}],
+    }
+    with pytest.raises(InputError) as err:
+        load_scenario(data)
+    assert err.value.field == "shocks.0.multiplier"
+    data["shocks"] = [{"kind": "price", "day": 1, "hours": 24, "move": -0.2}]
+    assert load_scenario(data).shocks[0].move == -0.2
 
 
 def test_shock_example_scenario_runs(run: Run) -> None:

@@ -36,6 +36,7 @@ from typer.testing import CliRunner
 
 import engine
 from engine import cli
+from engine.history import load_history
 from engine.outputs import PATH_OUTPUTS
 from engine.params import market_params
 from engine.risk import attribution_parts
@@ -342,6 +343,7 @@ def test_replay_is_the_csv_path(figures: Figures) -> None:
         "output.observe_every_hours": 1.0,
     }
     ds = simulate(over, paths=5, record=True)
+    assert load_history(engine.load_scenario(scenario_dict(over))).first_price == spot
     n = n_days * 24
     closes = np.array([float(bars[start + (k - 1) * hour]["close"]) for k in range(n + 1)])
     prices = ds.sample_price.values
@@ -525,6 +527,16 @@ BAD = {
         ["market.funding.model=historical"],
         "market.funding.model",
     ),
+    "replay before the funding data": (
+        [
+            "market.price.model=replay",
+            "market.funding.model=historical",
+            f"market.price.history.prices={PRICES}",
+            f"market.price.history.funding={FUNDING}",
+            "market.price.history.start=2019-06-01",
+        ],
+        "market.price.history.start",
+    ),
 }
 
 
@@ -557,3 +569,119 @@ def test_missing_high_column_and_close_only(tmp_path: Path) -> None:
         engine.load_scenario(scenario_dict(over))
     over["market.price.history"] = {"prices": str(prices), "intrabar": "close"}
     assert engine.simulate(scenario_dict(over), paths=2).final_price.values[0] > 0.0
+
+
+def test_student_t_law(figures: Figures) -> None:
+    """The innovations rescaled to a plain t (e sqrt(nu / (nu - 2))) follow scipy's t_nu law
+    (Kolmogorov-Smirnov, nu = 3.5 as fitted to hourly ETH); the normal law is rejected."""
+    from scipy import stats
+
+    nu = 3.5
+    over = {
+        "horizon_days": 30,
+        "market.price.model": "garch",
+        "market.price.garch": {"alpha": 0.0, "beta": 0.0, "dof": nu},
+    }
+    ds = simulate(over, paths=150, record=True)
+    params = market_params(engine.load_scenario(scenario_dict(over)))
+    e = ((step_returns(ds) - params.log_drift) / params.diffusion).ravel()
+    t = e * math.sqrt(nu / (nu - 2.0))
+    fit = stats.kstest(t, stats.t(nu).cdf)
+    normal = stats.kstest(e, stats.norm.cdf)
+    figures.note("KS t", statistic=fit.statistic, pvalue=fit.pvalue, n=len(t))
+    assert fit.pvalue > 1e-3, fit
+    assert normal.pvalue < 1e-6, normal
+
+
+@pytest.mark.parametrize("model", ["garch", "bootstrap"])
+def test_results_do_not_depend_on_the_block_size(model: str) -> None:
+    """The gamma draws' rejection loop and the bootstrap's block chain stay per path: any block
+    size gives the same numbers."""
+    over = {"horizon_days": 10, **MODELS[model]}
+    a = engine.simulate(scenario_dict(over), paths=40, seed=5, block_paths=7)
+    b = engine.simulate(scenario_dict(over), paths=40, seed=5)
+    for name in PATH_OUTPUTS:
+        np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
+
+
+def py_gamma(stream: Any, shape: float) -> float:
+    """Marsaglia & Tsang (2000) Gamma(shape >= 1, 1), written from the paper: d = shape - 1/3,
+    c = 1/sqrt(9d); accept d v, v = (1 + c x)^3 > 0, when u < 1 - 0.0331 x^4 or
+    ln u < x^2/2 + d (1 - v + ln v)."""
+    d = shape - 1.0 / 3.0
+    c = 1.0 / math.sqrt(9.0 * d)
+    while True:
+        x = stream.normal()
+        v = (1.0 + c * x) ** 3
+        if v <= 0.0:
+            continue
+        u = stream.uniform()
+        if u < 1.0 - 0.0331 * x**4 or math.log(u) < 0.5 * x * x + d * (1.0 - v + math.log(v)):
+            return d * v
+
+
+@pytest.mark.parametrize("model", ["garch", "regime", "bootstrap", "replay"])
+def test_draw_model_steps_is_the_documented_stream(model: str) -> None:
+    """draw_model_steps reads the path's xoshiro256++ stream in the documented per-step order
+    (engine.kernels.driver), checked against the plain-Python stream of tests/test_rng.py:
+    garch z_price, z_funding, [Gamma(nu/2) trials], u_bridge, with the t factor
+    sqrt((nu - 2) / (2 g)); regime z_price, z_funding, u_jump, z_jump, u_regime, u_bridge (after
+    one uniform for a stationary start); bootstrap z_funding, u_block, u_start; replay z_funding."""
+    from test_rng import PyStream
+
+    from engine.kernels.driver import (
+        D_BLOCK,
+        D_BRIDGE,
+        D_FUNDING,
+        D_JUMP_U,
+        D_JUMP_Z,
+        D_PRICE,
+        D_REGIME,
+        D_START,
+        D_T_SCALE,
+        DRAW_WIDTH,
+        draw_model_steps,
+    )
+    from engine.kernels.rng import seed_stream
+
+    nu = 3.5
+    over = {
+        "garch": {"market.price.model": "garch", "market.price.garch": {"dof": nu}},
+        "regime": MODELS["regime"],
+        "bootstrap": BOOTSTRAP,
+        "replay": {**MODELS["replay"], "market.price.history": {"prices": str(PRICES)}},
+    }[model]
+    params = market_params(engine.load_scenario(scenario_dict({"horizon_days": 10, **over})))
+    n = 240
+    state = np.empty(4, np.uint64)
+    seed_stream(state, np.uint64(77), np.int64(5))
+    twin = PyStream(77, 5)
+    if model == "regime":  # the stationary start's uniform, drawn by the driver
+        assert params.regime.draw_initial and params.regime.jumps and params.regime.switching
+        from engine.kernels.rng import uniform
+
+        assert uniform(state) == twin.uniform()
+    got = np.zeros((n, DRAW_WIDTH))
+    draw_model_steps(state, got, n, params)
+    layout = {
+        "garch": [("n", D_PRICE), ("n", D_FUNDING), ("t", D_T_SCALE), ("u", D_BRIDGE)],
+        "regime": [
+            ("n", D_PRICE),
+            ("n", D_FUNDING),
+            ("u", D_JUMP_U),
+            ("n", D_JUMP_Z),
+            ("u", D_REGIME),
+            ("u", D_BRIDGE),
+        ],
+        "bootstrap": [("n", D_FUNDING), ("u", D_BLOCK), ("u", D_START)],
+        "replay": [("n", D_FUNDING)],
+    }[model]
+    for k in range(n):
+        for kind, col in layout:
+            if kind == "u":
+                assert got[k, col] == twin.uniform(), (k, col)
+            elif kind == "n":
+                assert got[k, col] == pytest.approx(twin.normal(), rel=5e-16, abs=0), (k, col)
+            else:
+                expected = math.sqrt((nu - 2.0) / (2.0 * py_gamma(twin, nu / 2.0)))
+                assert got[k, col] == pytest.approx(expected, rel=1e-14, abs=0), (k, col)

@@ -79,6 +79,53 @@ SCENARIOS: dict[str, tuple[dict[str, Any], set[str]]] = {
         },
         {"funding"},
     ),
+    # issue 6: every pool <-> perp move, re-ranging and gas (branches: the moves the twin took)
+    "managed": (
+        {
+            "horizon_days": 20,
+            "market.price.model": "merton",
+            "market.price.jump_intensity": 30.0,
+            "market.price.jump_mean": 0.08,
+            "market.price.jump_vol": 0.05,
+            "pool.type": "v3",
+            "pool.range.lower": -0.1,
+            "pool.range.upper": 0.1,
+            "pool.fees.model": "arbitrage",
+            "pool.fees.noise_volume_to_tvl_per_day": 0.5,
+            "pool.rerange.trigger": "out_for_hours",
+            "pool.rerange.out_for_hours": 3,
+            "pool.swap_slippage_bps": 5.0,
+            "hedge.leverage": 8.0,
+            "hedge.after_liquidation": "rehedge",
+            "hedge.rehedge_cooldown_hours": 5,
+            "margin.topup_below": 0.05,
+            "margin.topup_to": 0.12,
+            "margin.sweep_above": 0.3,
+            "gas.lp_operation": 7.5,
+            "gas.perp_transaction": 0.8,
+        },
+        {"topup", "sweep", "rerange", "rehedge"},
+    ),
+    "managed-v3-width-apr": (
+        {
+            "horizon_days": 20,
+            "step_hours": 2,
+            "pool.type": "v3",
+            "pool.range.lower": -0.15,
+            "pool.range.upper": 0.05,
+            "pool.rerange.trigger": "exit",
+            "pool.rerange.width": 0.2,
+            "hedge.leverage": 10.0,
+            "hedge.rebalance.policy": "periodic",
+            "hedge.rebalance.every_hours": 8,
+            "hedge.after_liquidation": "rehedge",
+            "hedge.rehedge_cooldown_hours": 0,
+            "margin.topup_below": 0.04,
+            "margin.topup_to": 0.06,
+            "gas.perp_transaction": 2.0,
+        },
+        {"topup", "rerange"},
+    ),
     # [issue5-funding] premium funding with jumps of the premium, and every kind of shock
     "premium-jumps-shocks": (
         {
@@ -122,6 +169,24 @@ SCENARIOS: dict[str, tuple[dict[str, Any], set[str]]] = {
             ],
         },
         {"jump"},
+    ),
+    # [issue5-funding] shocks with the issue-6 moves (top-ups, re-hedging) in the same path
+    "managed-shocks": (
+        {
+            "horizon_days": 12,
+            "hedge.leverage": 6.0,
+            "hedge.after_liquidation": "rehedge",
+            "hedge.rehedge_cooldown_hours": 5,
+            "margin.topup_below": 0.06,
+            "margin.topup_to": 0.15,
+            "market.funding.model": "premium",
+            "shocks": [
+                {"kind": "price", "day": 3, "hours": 6, "move": 0.3},
+                {"kind": "vol", "day": 5, "hours": 24, "multiplier": 3.0},
+                {"kind": "funding", "day": 6, "hours": 24, "rate": -0.003},
+            ],
+        },
+        {"topup"},
     ),
     # [issue5-models] the newer price models
     "garch-t": (
@@ -174,54 +239,6 @@ SCENARIOS: dict[str, tuple[dict[str, Any], set[str]]] = {
         },
         {"endpoint", "intrabar"},
     ),
-    # [merge issue5-models + issue5-funding] the newer price models with funding jumps and shocks
-    "garch-funding-jumps-shocks": (
-        {
-            "horizon_days": 12,
-            "market.price.model": "garch",
-            "market.price.garch": {"alpha": 0.1, "beta": 0.85, "dof": 5.0},
-            "market.funding.jump_intensity": 50.0,
-            "market.funding.jump_mean": 0.0004,
-            "market.funding.jump_vol": 0.0003,
-            "hedge.leverage": 6.0,
-            "shocks": [
-                {"kind": "price", "day": 2, "hours": 6, "move": 0.2},
-                {"kind": "vol", "day": 4, "hours": 48, "multiplier": 2.0},
-                {"kind": "funding", "day": 7, "hours": 24, "rate": -0.001},
-            ],
-        },
-        {"endpoint", "bridge"},
-    ),
-    "regime-premium-shocks": (
-        {
-            "horizon_days": 12,
-            "market.price.model": "regime",
-            "market.price.regime": {
-                "states": {
-                    "calm": {"vol": 0.6, "transitions": {"stressed": 40.0}},
-                    "stressed": {
-                        "vol": 1.5,
-                        "jump_intensity": 30.0,
-                        "jump_mean": 0.1,
-                        "jump_vol": 0.05,
-                        "stressed": True,
-                        "transitions": {"calm": 60.0},
-                    },
-                }
-            },
-            "market.funding.model": "premium",
-            "market.funding.jump_intensity": 20.0,
-            "market.funding.jump_mean": 0.0005,
-            "market.funding.jump_vol": 0.0002,
-            "hedge.leverage": 8.0,
-            "shocks": [
-                {"kind": "price", "day": 3, "hours": 12, "move": 0.25},
-                {"kind": "vol", "day": 5, "hours": 24, "multiplier": 0.5},
-                {"kind": "funding", "day": 8, "hours": 16, "rate": 0.002},
-            ],
-        },
-        {"endpoint", "bridge"},
-    ),
     "replay": (
         {
             "horizon_days": 60,
@@ -236,11 +253,105 @@ SCENARIOS: dict[str, tuple[dict[str, Any], set[str]]] = {
         },
         set(),
     ),
+    # [issue5-funding] shocks and funding realism on the newer price models
+    "garch-premium-jumps-shocks": (
+        {
+            "horizon_days": 20,
+            "step_hours": 4,
+            "market.price.model": "garch",
+            "market.price.garch": {"alpha": 0.1, "beta": 0.85, "dof": 4.5, "initial_vol": 1.2},
+            "hedge.leverage": 8.0,
+            "market.funding.model": "premium",
+            "market.funding.vol": 0.006,
+            "market.funding.jump_intensity": 40.0,
+            "market.funding.jump_mean": 0.0004,
+            "market.funding.jump_vol": 0.0006,
+            "shocks": [
+                {"kind": "price", "day": 3, "hours": 8, "move": 0.2},
+                {"kind": "vol", "day": 6, "hours": 48, "multiplier": 2.0},
+                {"kind": "funding", "day": 10, "hours": 24, "rate": -0.002},
+            ],
+        },
+        {"endpoint", "bridge"},
+    ),
+    "regime-ou-jumps-shocks": (
+        {
+            "horizon_days": 20,
+            "market.price.model": "regime",
+            "market.price.regime": {
+                "states": {
+                    "calm": {"vol": 0.8, "transitions": {"stressed": 30.0}},
+                    "stressed": {
+                        "vol": 0.3,
+                        "drift": 0.5,
+                        "jump_intensity": 60.0,
+                        "jump_mean": 0.1,
+                        "jump_vol": 0.04,
+                        "funding_mean": -0.001,
+                        "stressed": True,
+                        "transitions": {"calm": 50.0},
+                    },
+                }
+            },
+            "hedge.leverage": 10.0,
+            "market.funding.jump_intensity": 50.0,
+            "market.funding.jump_mean": 0.0005,
+            "market.funding.jump_vol": 0.0003,
+            "shocks": [
+                {"kind": "vol", "day": 2, "hours": 24, "multiplier": 1.5},
+                {"kind": "price", "day": 5, "hours": 12, "move": 0.15},
+                {"kind": "funding", "day": 8, "hours": 16, "rate": 0.003},
+            ],
+        },
+        {"endpoint", "bridge", "jump"},
+    ),
+    "bootstrap-shocks": (
+        {
+            "horizon_days": 20,
+            "market.price.model": "bootstrap",
+            "market.price.history": {
+                "prices": str(DATA_DIR / "eth_usdt_1h_binance_spot.csv"),
+                "funding": str(DATA_DIR / "eth_usdt_perp_funding_8h_binance.csv"),
+                "start": "2021-01-01",
+                "end": "2022-01-01",
+                "mean_block_hours": 48,
+            },
+            "market.funding.model": "historical",
+            "hedge.leverage": 6.0,
+            "shocks": [
+                {"kind": "price", "day": 4, "hours": 6, "move": 0.2},
+                {"kind": "funding", "day": 7, "hours": 24, "rate": -0.003},
+            ],
+        },
+        {"endpoint"},
+    ),
 }
 
-MONEY = ("pnl", "final_value", "lp_value", "il", "fees", "funding", "trading_costs", "perp_pnl")
+MONEY = (
+    "pnl",
+    "final_value",
+    "lp_value",
+    "il",
+    "fees",
+    "funding",
+    "trading_costs",
+    "perp_pnl",
+    "unhedged_pnl",
+    "gas",
+    "swap_costs",
+    "topped_up",
+    "swept",
+)
+EXACT = (
+    "liquidated",
+    "n_rebalances",
+    "n_topups",
+    "n_sweeps",
+    "n_reranges",
+    "n_rehedges",
+    "n_liquidations",
+)
 SHARES = ("stressed_share",)
-EXACT = ("liquidated", "n_rebalances")
 
 
 @pytest.fixture(scope="module", params=list(SCENARIOS))
@@ -289,7 +400,7 @@ def test_engine_matches_plain_python_twin(engine_run: tuple[str, xr.Dataset]) ->
             float(got.liquidation_time), twin["liquidation_time"], rtol=1e-14, err_msg=f"{path}"
         )
     missing = SCENARIOS[name][1] - events
-    assert not missing, f"{name}: liquidation branches not exercised: {missing}"
+    assert not missing, f"{name}: branches not exercised: {missing}"
 
 
 def test_twin_capital_split_matches_engine(engine_run: tuple[str, xr.Dataset]) -> None:

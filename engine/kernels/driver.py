@@ -6,17 +6,21 @@ the order of MODEL.md §6:
 
 1. draw z_price, z_funding, [u_jump, z_jump when Merton], [u_fjump, z_fjump when funding jumps],
    u_bridge -- always, whatever happens (the newer price models draw in their own fixed order:
-   `draw_model_steps`, with the funding jumps' pair before u_bridge too);
-2. move the price (diffusion with the step's shocks, then the step's jumps); test liquidation over
-   the step with the hedge as it was: the diffusive leg by its endpoint (or, for historical steps,
-   its intrabar maximum) and the Brownian bridge with the step's own variance (executes at P_liq),
-   then a jump through the barrier (executes at the post-jump price);
-3. mark the perp to market; step the funding state (OU around the step's mean, its jumps, a forced
-   rate) and its rate, or take the historical rate; settle funding on funding times; re-check margin;
+   `draw_model_steps`, with the funding jumps' pair likewise just before u_bridge);
+2. move the price (the model's step, then the step's shocks, then its jumps); test liquidation
+   over the step with the hedge as it was: the diffusive leg by its endpoint (or, for historical
+   steps, its intrabar maximum) and the Brownian bridge with the step's own variance (executes at
+   P_liq), then a jump through the barrier (executes at the post-jump price);
+3. mark the perp to market; step the funding state (OU, its jumps, a forced rate) and its rate;
+   settle funding on funding times; re-check margin;
 4. accrue LP fees on the step; revalue the LP;
-5. apply the rebalancing policy (trading costs); re-check margin;
+   4b. [issue6-lp] re-range a v3 position that has been out of range long enough (the hedge
+       follows the new delta at once in 5);
+5. apply the rebalancing policy (trading costs);
+   5b. [issue6-lp] top up the margin from the pool, or sweep its excess back; re-check margin;
+   5c. [issue6-lp] after the liquidation is executed: re-hedge once the cooldown has passed;
 6. update portfolio value W, its running peak and the maximum drawdown.
-A liquidation flagged in 2, 3 or 5 is executed once, at the end of the step's trading (after 5).
+A liquidation flagged in 2, 3 or 5 is executed once, at the end of the step's trading (after 5b).
 
 Nothing of size paths x steps is stored: per path only the final summaries (`PathOutputs`) and,
 for the first `record.shape[0]` paths of the block, the state on the observation grid.
@@ -32,7 +36,15 @@ from numba import njit
 from engine.kernels.funding import FUNDING_CONSTANT, FundingParams, funding_rate, state_jump
 from engine.kernels.garch import GARCH, next_ratio, t_scale
 from engine.kernels.history import BOOTSTRAP, REPLAY, bootstrap_index
-from engine.kernels.lp import PoolParams, quote_amount, risky_amount, step_fees
+from engine.kernels.lp import PoolParams, amounts, range_fees, risky_share
+from engine.kernels.management import (
+    AFTER_LIQUIDATION_REHEDGE,
+    ManagementParams,
+    margin_move,
+    rehedge_withdrawal,
+    rerange_position,
+    transfer_margin,
+)
 from engine.kernels.market import MERTON, MarketParams, log_jump, next_funding_to, paid_rate
 from engine.kernels.perp import (
     POLICY_NONE,
@@ -104,6 +116,17 @@ class PathOutputs(NamedTuple):
     final_price: np.ndarray
     final_hedge: np.ndarray
     stressed_share: np.ndarray
+    # [issue6-lp] pool <-> perp moves, re-ranging, gas (engine/kernels/management.py)
+    unhedged_pnl: np.ndarray
+    gas: np.ndarray
+    swap_costs: np.ndarray
+    topped_up: np.ndarray
+    swept: np.ndarray
+    n_topups: np.ndarray
+    n_sweeps: np.ndarray
+    n_reranges: np.ndarray
+    n_rehedges: np.ndarray
+    n_liquidations: np.ndarray
 
 
 # Draws are made ahead in chunks of steps: a tight generation loop, then a straight-line model loop.
@@ -118,22 +141,25 @@ D_T_SCALE = 5  # garch: the Student-t factor of z_price
 D_REGIME = 5  # regime: u_regime, the next regime
 D_BLOCK = 5  # bootstrap: u_block, whether a new block starts
 D_START = 6  # bootstrap: u_start, where it starts
-D_FJUMP_U = 7  # [issue5-funding] jumps of the funding state
+DRAW_WIDTH = 7
+# [issue5-funding] jumps of the funding state; after the newer price models' columns
+D_FJUMP_U = 7
 D_FJUMP_Z = 8
 DRAW_WIDTH = 9
-N_DRAW_KINDS = DRAW_WIDTH  # [issue5-funding]'s name of the width
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
 def simulate_block(
-    market, pool, hedge, grid, funding, shocks, seed, first_path, out, record
+    market, pool, hedge, grid, manage, funding, shocks, seed, first_path, out, record
 ):  # pragma: no cover - compiled
     """Simulate paths first_path .. first_path + len(out.pnl) - 1 into `out` (and `record`)."""
     state = np.empty(4, np.uint64)
     draws = np.zeros((DRAW_CHUNK, DRAW_WIDTH))
     for i in range(out.pnl.shape[0]):
         seed_stream(state, seed, first_path + i)
-        _simulate_path(state, draws, market, pool, hedge, grid, funding, shocks, out, i, record)
+        _simulate_path(
+            state, draws, market, pool, hedge, grid, manage, funding, shocks, out, i, record
+        )
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -153,13 +179,13 @@ def draw_steps(state, draws, n, merton, funding_jumps=False):  # pragma: no cove
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
-def draw_model_steps(state, draws, n, market, funding_jumps=False):  # pragma: no cover - compiled
+def draw_model_steps(state, draws, n, market, funding_jumps=False):  # pragma: no cover
     """The random numbers of the next n steps of the newer price models, in their fixed per-step
     order: garch z_price, z_funding, [the t factor's gamma draws if dof], [u_fjump, z_fjump],
     u_bridge; regime z_price, z_funding, [u_jump, z_jump if any regime jumps], [u_regime if
     several regimes], [u_fjump, z_fjump], u_bridge; bootstrap z_funding, u_block, u_start,
-    [u_fjump, z_fjump]; replay z_funding, [u_fjump, z_fjump]. The funding jumps' pair is drawn
-    only when the funding state jumps ([issue5-funding])."""
+    [u_fjump, z_fjump]; replay z_funding, [u_fjump, z_fjump]. [issue5-funding] The pair
+    u_fjump, z_fjump is drawn only when the funding state jumps."""
     model = market.model
     for j in range(n):
         if model == GARCH:
@@ -207,6 +233,7 @@ def _simulate_path(
     pool: PoolParams,
     hedge: HedgeParams,
     grid: GridParams,
+    manage: ManagementParams,
     funding_params: FundingParams,
     shocks: ShockParams,
     out: PathOutputs,
@@ -215,13 +242,6 @@ def _simulate_path(
 ):  # pragma: no cover - compiled
     keep = i < record.shape[0]
     merton = market.model == MERTON
-    # [issue5-funding] funding jumps and shocks, arrays hoisted out of their tuples
-    funding_jumps = funding_params.jumps
-    fjump_cdf = funding_params.jump_cdf
-    shock_log_move = shocks.log_move
-    shock_vol = shocks.vol_multiplier
-    shock_funding = shocks.forced_funding
-    shocked = shock_log_move.shape[0] > 0
     # [issue5-models] the newer price models' state and arrays, hoisted out of their tuples
     newer_model = market.model > MERTON
     garch = market.model == GARCH
@@ -240,6 +260,8 @@ def _simulate_path(
     r_funding_mean = regimes.funding_mean
     r_stressed = regimes.stressed
     r_transition_cdf = regimes.transition_cdf
+    r_jumps = regimes.jumps
+    r_switching = regimes.switching
     regime = 0
     if regime_model and regimes.draw_initial:
         regime = pick(uniform(state), regimes.initial_cdf)
@@ -253,11 +275,27 @@ def _simulate_path(
     h_funding_from_data = market.history.from_data
     n_history = h_return.shape[0]
     h_index = 0
+    # [issue5-funding] funding jumps and shocks, arrays hoisted out of their tuples
+    funding_jumps = funding_params.jumps
+    fjump_cdf = funding_params.jump_cdf
+    shock_log_move = shocks.log_move
+    shock_vol = shocks.vol_multiplier
+    shock_funding = shocks.forced_funding
+    shocked = shock_log_move.shape[0] > 0
     rebalancing = hedge.policy != POLICY_NONE
     # arrays taken out of the parameter tuples once, so the loop holds no reference counting
     funding_events = grid.funding_events
     rebalance_clock = grid.rebalance_clock
     observe_index = grid.observe_index
+    # [issue6-lp] the position (L and range) is path state; which moves are on
+    liquidity = pool.liquidity
+    sqrt_lower = pool.sqrt_lower
+    sqrt_upper = pool.sqrt_upper
+    margin_managed = manage.topup_below > -np.inf or manage.sweep_above < np.inf
+    rehedging = manage.after_liquidation == AFTER_LIQUIDATION_REHEDGE
+    moves_liquidity = margin_managed or rehedging
+    reranging = manage.rerange_steps > 0
+    swap_cost = manage.swap_cost
 
     log_p = np.log(market.spot)
     sqrt_p = np.sqrt(market.spot)
@@ -265,7 +303,7 @@ def _simulate_path(
     f_state = market.funding_initial  # the OU state: the rate (ou) or the premium (premium)
     f = funding_rate(f_state, funding_params)
 
-    x = risky_amount(sqrt_p, pool)
+    x = amounts(sqrt_p, liquidity, sqrt_lower, sqrt_upper)[0]
     value_lp = pool.value0
     q = hedge.ratio * x
     costs = hedge.cost_rate * q * price
@@ -279,8 +317,27 @@ def _simulate_path(
     liquidated = False
     liquidation_time = np.nan
     n_rebalances = 0
+    # [issue6-lp] moves: the opening mint (and the opening trade) pay gas
+    hedge_off = False  # True from a liquidation until a re-hedge
+    rehedge_step = 0
+    out_steps = 0
+    gas = manage.gas_lp + (manage.gas_perp if q > 0.0 else 0.0)
+    gas_unhedged = manage.gas_lp
+    swap_costs = 0.0
+    topped_up = 0.0
+    swept = 0.0
+    n_topups = 0
+    n_sweeps = 0
+    n_reranges = 0
+    n_rehedges = 0
+    n_liquidations = 0
+    # the unhedged benchmark (all of K in the pool): its own L when margin moves change ours
+    liquidity_u = liquidity
+    value_u = value_lp
+    x_u = x
+    fees_u = 0.0
 
-    wealth = value_lp + account - q * price
+    wealth = value_lp + account - q * price - gas
     peak = max(grid.capital, wealth)
     max_dd = (peak - wealth) / peak
     if keep:
@@ -310,40 +367,41 @@ def _simulate_path(
         step_jump = 0.0
         step_high = 0.0
         funding_mean = market.funding_mean
-        if garch:
-            step_shock = draws[j, D_T_SCALE] * z_price
-            step_drift = market.log_drift - garch_params.half_variance * (variance_ratio - 1.0)
-            step_sd = market.diffusion * np.sqrt(variance_ratio)
-            step_bridge_scale = market.bridge_scale / variance_ratio
-            variance_ratio = next_ratio(variance_ratio, step_shock, garch_params)
-        elif regime_model:
-            step_drift = r_log_drift[regime]
-            step_sd = r_diffusion[regime]
-            step_bridge_scale = r_bridge_scale[regime]
-            funding_mean = r_funding_mean[regime]
-            if regimes.jumps:
-                step_jump = regime_log_jump(
-                    draws[j, D_JUMP_U],
-                    draws[j, D_JUMP_Z],
-                    r_jump_cdf[regime],
-                    r_jump_mean[regime],
-                    r_jump_vol[regime],
-                )
-            stressed_steps += r_stressed[regime]
-            if regimes.switching:
-                regime = pick(draws[j, D_REGIME], r_transition_cdf[regime])
-        elif historical:
-            if bootstrap:
-                h_index = bootstrap_index(
-                    h_index, k, draws[j, D_BLOCK], draws[j, D_START], h_restart, n_history
-                )
-            else:
-                h_index = k
-            step_drift = h_return[h_index]
-            step_sd = 0.0
-            step_shock = 0.0
-            step_bridge_scale = 0.0
-            step_high = h_high[h_index]
+        if newer_model:
+            if garch:
+                step_shock = draws[j, D_T_SCALE] * z_price
+                step_drift = market.log_drift - garch_params.half_variance * (variance_ratio - 1.0)
+                step_sd = market.diffusion * np.sqrt(variance_ratio)
+                step_bridge_scale = market.bridge_scale / variance_ratio
+                variance_ratio = next_ratio(variance_ratio, step_shock, garch_params)
+            elif regime_model:
+                step_drift = r_log_drift[regime]
+                step_sd = r_diffusion[regime]
+                step_bridge_scale = r_bridge_scale[regime]
+                funding_mean = r_funding_mean[regime]
+                if r_jumps:
+                    step_jump = regime_log_jump(
+                        draws[j, D_JUMP_U],
+                        draws[j, D_JUMP_Z],
+                        r_jump_cdf[regime],
+                        r_jump_mean[regime],
+                        r_jump_vol[regime],
+                    )
+                stressed_steps += r_stressed[regime]
+                if r_switching:
+                    regime = pick(draws[j, D_REGIME], r_transition_cdf[regime])
+            elif historical:
+                if bootstrap:
+                    h_index = bootstrap_index(
+                        h_index, k, draws[j, D_BLOCK], draws[j, D_START], h_restart, n_history
+                    )
+                else:
+                    h_index = k
+                step_drift = h_return[h_index]
+                step_sd = 0.0
+                step_shock = 0.0
+                step_bridge_scale = 0.0
+                step_high = h_high[h_index]
         if shocked:  # [issue5-funding] the step's price move and volatility multiplier
             step_drift, step_sd, step_bridge_scale = shocked_step(
                 step_drift, step_sd, step_bridge_scale, shock_log_move[k], shock_vol[k]
@@ -367,22 +425,21 @@ def _simulate_path(
         # 3. mark to market, funding, margin
         mark = liquidation_price if liquidation_price > 0.0 else price_new
         perp_pnl += q * (price - mark)
+        # [issue5-funding] OU state, its jumps, a forced rate; the rate paid from the state
         if h_funding_from_data:  # [issue5-models] the rate drawn with the historical return
-            f = h_funding[h_index]
+            f_state = h_funding[h_index]
         else:
-            # [issue5-funding] OU state around the step's mean (the regime's under `regime`), its
-            # jumps; the rate paid from the state
             f_state = next_funding_to(f_state, funding_mean, z_price, z_funding, market)
-            if funding_jumps:
-                f_state += state_jump(
-                    draws[j, D_FJUMP_U],
-                    draws[j, D_FJUMP_Z],
-                    fjump_cdf,
-                    funding_params.jump_mean,
-                    funding_params.jump_vol,
-                )
-            f = funding_rate(f_state, funding_params)
-        if shocked and not np.isnan(shock_funding[k]):  # [issue5-funding] a forced rate
+        if funding_jumps:
+            f_state += state_jump(
+                draws[j, D_FJUMP_U],
+                draws[j, D_FJUMP_Z],
+                fjump_cdf,
+                funding_params.jump_mean,
+                funding_params.jump_vol,
+            )
+        f = funding_rate(f_state, funding_params)
+        if shocked and not np.isnan(shock_funding[k]):
             f = shock_funding[k]
             if funding_params.kind != FUNDING_CONSTANT:
                 f_state = f  # the OU state restarts from the forced rate
@@ -397,24 +454,76 @@ def _simulate_path(
                 log_barrier = log_liquidation_price(account, q, hedge.maintenance)
 
         # 4. LP fees over the step, then revalue
-        fees += step_fees(sqrt_p, sqrt_new, value_lp, pool)
-        x = risky_amount(sqrt_new, pool)
-        value_lp = x * price_new + quote_amount(sqrt_new, pool)
+        fees += range_fees(sqrt_p, sqrt_new, value_lp, liquidity, sqrt_lower, sqrt_upper, pool)
+        x, y = amounts(sqrt_new, liquidity, sqrt_lower, sqrt_upper)
+        value_lp = x * price_new + y
+        if moves_liquidity:
+            fees_u += range_fees(
+                sqrt_p, sqrt_new, value_u, liquidity_u, sqrt_lower, sqrt_upper, pool
+            )
+            x_u, y_u = amounts(sqrt_new, liquidity_u, sqrt_lower, sqrt_upper)
+            value_u = x_u * price_new + y_u
 
-        # 5. rebalancing policy
-        if rebalancing and not liquidated and liquidation_price == 0.0:
+        # [issue6-lp] 4b. re-range: withdraw, swap to the new range's composition, mint
+        reranged = False
+        if reranging:
+            out_steps = out_steps + 1 if (sqrt_new < sqrt_lower or sqrt_new > sqrt_upper) else 0
+            if out_steps >= manage.rerange_steps and liquidity > 0.0:
+                sqrt_lower, sqrt_upper, liquidity, cost = rerange_position(
+                    value_lp, x * price_new, sqrt_new, manage
+                )
+                x, y = amounts(sqrt_new, liquidity, sqrt_lower, sqrt_upper)
+                value_lp = x * price_new + y
+                swap_costs += cost
+                gas += manage.gas_lp
+                if moves_liquidity:  # the unhedged benchmark re-ranges with us
+                    liquidity_u = rerange_position(value_u, x_u * price_new, sqrt_new, manage)[2]
+                    x_u, y_u = amounts(sqrt_new, liquidity_u, sqrt_lower, sqrt_upper)
+                    value_u = x_u * price_new + y_u
+                gas_unhedged += manage.gas_lp
+                n_reranges += 1
+                out_steps = 0
+                reranged = True
+
+        # 5. rebalancing policy (and, after a re-range, the hedge follows the new delta at once)
+        check_margin = False
+        if (rebalancing or reranged) and not hedge_off and liquidation_price == 0.0:
             target = hedge.ratio * x
-            if rebalance_due(q, target, rebalance_clock[k], hedge):
+            if (reranged and q != target) or rebalance_due(q, target, rebalance_clock[k], hedge):
                 traded = target - q
                 cost = hedge.cost_rate * abs(traded) * price_new
                 account += traded * price_new - cost
                 costs += cost
                 q = target
                 n_rebalances += 1
-                if is_below_maintenance(account, q, price_new, hedge.maintenance):
-                    liquidation_price = price_new
+                gas += manage.gas_perp
+                check_margin = True
+
+        # [issue6-lp] 5b. margin top-up from the pool / sweep of the excess back to it
+        if margin_managed and q > 0.0 and liquidation_price == 0.0:
+            notional = q * price_new
+            move = margin_move(account - notional, notional, manage)
+            if move < 0.0 or (move > 0.0 and liquidity > 0.0):  # an empty pool funds nothing
+                liquidity, into_margin, cost = transfer_margin(
+                    move, value_lp, liquidity, sqrt_new, sqrt_lower, sqrt_upper, swap_cost
+                )
+                x, y = amounts(sqrt_new, liquidity, sqrt_lower, sqrt_upper)
+                value_lp = x * price_new + y
+                account += into_margin
+                if into_margin > 0.0:
+                    topped_up += into_margin
+                    n_topups += 1
                 else:
-                    log_barrier = log_liquidation_price(account, q, hedge.maintenance)
+                    swept -= into_margin
+                    n_sweeps += 1
+                swap_costs += cost
+                gas += manage.gas_lp + manage.gas_perp
+                check_margin = True
+        if check_margin:
+            if is_below_maintenance(account, q, price_new, hedge.maintenance):
+                liquidation_price = price_new
+            else:
+                log_barrier = log_liquidation_price(account, q, hedge.maintenance)
 
         if liquidation_price > 0.0:
             recovered = recovered_on_liquidation(account, q, liquidation_price, hedge.penalty)
@@ -422,15 +531,42 @@ def _simulate_path(
             account = recovered
             q = 0.0
             log_barrier = np.inf
+            if not liquidated:
+                liquidation_time = (k + 1) * grid.step_days
             liquidated = True
-            liquidation_time = (k + 1) * grid.step_days
+            hedge_off = True
+            n_liquidations += 1
+            rehedge_step = k + manage.rehedge_steps
+
+        # [issue6-lp] 5c. re-hedge once the cooldown has passed, new collateral from the pool
+        if rehedging and hedge_off and k >= rehedge_step and x > 0.0:
+            share = risky_share(sqrt_new, sqrt_lower, sqrt_upper)
+            collateral = hedge.ratio * x * price_new * manage.collateral_rate
+            gross = rehedge_withdrawal(collateral, account, value_lp, share, swap_cost)
+            if gross > 0.0:
+                cost = swap_cost * share * gross
+                liquidity = liquidity * ((value_lp - gross) / value_lp)
+                x, y = amounts(sqrt_new, liquidity, sqrt_lower, sqrt_upper)
+                value_lp = x * price_new + y
+                account += gross - cost
+                topped_up += gross - cost
+                swap_costs += cost
+                gas += manage.gas_lp
+            q = hedge.ratio * x
+            cost = hedge.cost_rate * q * price_new
+            account += q * price_new - cost
+            costs += cost
+            gas += manage.gas_perp
+            n_rehedges += 1
+            hedge_off = False
+            log_barrier = log_liquidation_price(account, q, hedge.maintenance)
 
         # 6. running statistics
         log_p = log_new
         sqrt_p = sqrt_new
         price = price_new
         perp_equity = account - q * price
-        wealth = value_lp + fees + perp_equity
+        wealth = value_lp + fees + perp_equity - gas
         peak = max(peak, wealth)
         if peak - wealth > max_dd * peak:
             max_dd = (peak - wealth) / peak
@@ -439,10 +575,14 @@ def _simulate_path(
             if slot >= 0:
                 _record(record, i, slot, price, wealth, value_lp, perp_equity, q, f, regime)
 
+    if not moves_liquidity:
+        value_u = value_lp
+        fees_u = fees
     out.pnl[i] = wealth - grid.capital
     out.final_value[i] = wealth
     out.lp_value[i] = value_lp
-    out.il[i] = value_lp - (pool.x0 * price + pool.y0)
+    # [issue6-lp] the LP side beyond HODL: transfers to the margin and swap costs added back
+    out.il[i] = value_lp - (pool.x0 * price + pool.y0) + (topped_up - swept) + swap_costs
     out.fees[i] = fees
     out.funding[i] = funding
     out.trading_costs[i] = costs
@@ -455,3 +595,16 @@ def _simulate_path(
     out.final_price[i] = price
     out.final_hedge[i] = q
     out.stressed_share[i] = stressed_steps / grid.n_steps
+    # all of K in the pool, unhedged, on the same paths (LP value and fees are linear in L; gas
+    # is per operation: the opening mint and the re-ranges)
+    scale = grid.capital / pool.value0
+    out.unhedged_pnl[i] = scale * ((value_u - pool.value0) + fees_u) - gas_unhedged
+    out.gas[i] = gas
+    out.swap_costs[i] = swap_costs
+    out.topped_up[i] = topped_up
+    out.swept[i] = swept
+    out.n_topups[i] = n_topups
+    out.n_sweeps[i] = n_sweeps
+    out.n_reranges[i] = n_reranges
+    out.n_rehedges[i] = n_rehedges
+    out.n_liquidations[i] = n_liquidations

@@ -72,19 +72,9 @@ def log_jump(u_jump, z_jump, market):  # pragma: no cover - compiled
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def next_funding(f, z_price, z_funding, market):  # pragma: no cover - compiled
-    """Exact OU step of the funding rate, jointly Gaussian with the price shock."""
-    return (
-        market.funding_mean
-        + (f - market.funding_mean) * market.funding_decay
-        + market.funding_load_price * z_price
-        + market.funding_load_own * z_funding
-    )
-
-
-@njit(nogil=True, cache=True, error_model="numpy", inline="always")
 def next_funding_to(f, mean, z_price, z_funding, market):  # pragma: no cover - compiled
-    """`next_funding` around the long-run rate `mean` (the regime's, under the regime model)."""
+    """Exact OU step of the funding rate around the long-run rate `mean` (market.funding_mean, or
+    the regime's under the regime model), jointly Gaussian with the price shock."""
     return (
         mean
         + (f - mean) * market.funding_decay
