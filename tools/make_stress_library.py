@@ -9,7 +9,8 @@ ETHUSDT / BTCUSDT 8-hourly funding files; the public-source lines are written by
 
 Per episode: the base market is GBM at the 30-day realised vol before the episode with OU funding
 at the 30-day mean rate; the episode's path is a chain of price shocks between turning points of
-the hourly closes (a zigzag with the episode's reversal threshold), starting on day 1; a vol
+the hourly closes (a zigzag with the episode's reversal threshold, plus the window's lowest and
+highest close), starting on day 1; a vol
 multiplier over the window (realised vol around the legs, each leg demeaned, over the base vol)
 and another for the rest of the horizon (the realised vol of the days that followed); the funding
 forced to the mean settled ETH rate of each block of `funding_block_h` hours.
@@ -91,7 +92,12 @@ def zig(a, b, th):
             hi = (c[k], t[k])
     if pts[-1][0] != b:
         pts.append((b, price_at(b)))
-    return pts
+    # the window's lowest and highest closes are always turning points (a crash that rebounds by
+    # less than the threshold before the window ends keeps its trough)
+    for k in (int(np.argmin(c)), int(np.argmax(c))):
+        if all(t[k] != q[0] for q in pts) and a < t[k] < b:
+            pts.append((t[k], c[k]))
+    return sorted(pts)
 
 
 def g(x, d=4):
@@ -196,7 +202,8 @@ def make(
     w(
         "# realised vol, OU funding at the 30-day mean funding), then from day 1 the episode's path as price"
     )
-    w("# shocks between its turning points (hourly closes where the move reversed by more than")
+    w("# shocks between its turning points (the lowest and highest hourly close, and the closes")
+    w("# where the move reversed by more than")
     w(
         f"# {100 * threshold:g} %), with the model's own noise scaled to the realised vol around those legs"
     )
