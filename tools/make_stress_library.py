@@ -203,10 +203,8 @@ def make(
         "# realised vol, OU funding at the 30-day mean funding), then from day 1 the episode's path as price"
     )
     w("# shocks between its turning points (the lowest and highest hourly close, and the closes")
-    w("# where the move reversed by more than")
-    w(
-        f"# {100 * threshold:g} %), with the model's own noise scaled to the realised vol around those legs"
-    )
+    w(f"# where the move reversed by more than {100 * threshold:g} %), with the model's own noise")
+    w("# scaled to the realised vol around those legs")
     w(
         f"# ({vol_in:.2f}: multiplier {mult_in:g}), the funding forced to the settled rates (mean per"
     )
