@@ -264,7 +264,7 @@ def regime_params(scenario: Scenario) -> RegimeParams:
     else:
         law = np.zeros(len(states))
         law[names.index(price.regime.initial)] = 1.0
-    mean = funding.mean if funding.model == "ou" else 0.0
+    mean = funding.mean if funding.model in ("ou", "premium") else 0.0
     return RegimeParams(
         log_drift=np.array([c[0] for c in constants]),
         diffusion=np.array([c[1] for c in constants]),

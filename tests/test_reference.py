@@ -305,6 +305,27 @@ SCENARIOS: dict[str, tuple[dict[str, Any], set[str]]] = {
         },
         {"endpoint", "bridge", "jump"},
     ),
+    # a regime without its own funding mean takes market.funding.mean, under premium funding too
+    "regime-premium": (
+        {
+            "horizon_days": 20,
+            "market.price.model": "regime",
+            "market.price.regime": {
+                "states": {
+                    "calm": {"vol": 0.8, "transitions": {"stressed": 30.0}},
+                    "stressed": {
+                        "vol": 1.6,
+                        "stressed": True,
+                        "transitions": {"calm": 50.0},
+                    },
+                }
+            },
+            "market.funding.model": "premium",
+            "market.funding.mean": 0.0008,
+            "hedge.leverage": 8.0,
+        },
+        {"endpoint"},
+    ),
     "bootstrap-shocks": (
         {
             "horizon_days": 20,
