@@ -65,6 +65,8 @@ def run_block(
         inputs.hedge,
         inputs.grid,
         inputs.manage,
+        inputs.funding,
+        inputs.shocks,
         np.uint64(seed),
         np.int64(first_path),
         out,

@@ -1,4 +1,11 @@
-"""Numba kernels of the path model.
+"""The compiled kernels (numba, `nogil=True, cache=True`).
+
+Numba's on-disk cache checks only the source file of the function it caches, not the modules whose
+functions are inlined into it: after an edit to `lp.py` alone, a cached `driver.simulate_block`
+would still be loaded, stale. The kernels' cache directory is therefore keyed by a digest of every
+kernel module's source: any change to any kernel selects a fresh directory, and two versions of the
+package never share compiled code. The root is `$NUMBA_CACHE_DIR` when set, otherwise
+`$XDG_CACHE_HOME/lphedge/numba` (default `~/.cache/lphedge/numba`).
 
 Importing this package sets one code-generation preference for numba, unless the user already
 chose the target features (NUMBA_CPU_FEATURES): `+prefer-no-gather`, i.e. LLVM loads table entries
@@ -15,8 +22,11 @@ lane computes the same IEEE operations).
 
 from __future__ import annotations
 
+import hashlib
 import os
+from pathlib import Path
 
+import numba
 from numba.core import config
 from numba.core.codegen import get_host_cpu_features
 
@@ -31,3 +41,26 @@ if "NUMBA_CPU_FEATURES" not in os.environ:
     if _tuning:
         os.environ["NUMBA_CPU_FEATURES"] = _features + _tuning
         config.reload_config()
+
+
+def source_digest(directory: Path) -> str:
+    """A short digest of the names and contents of the `.py` files in `directory`."""
+    digest = hashlib.sha256()
+    for path in sorted(directory.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def cache_root() -> Path:
+    """Where compiled kernels are cached, before the per-source digest."""
+    configured = os.environ.get("NUMBA_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "lphedge" / "numba"
+
+
+CACHE_DIR = cache_root() / source_digest(Path(__file__).parent)
+numba.config.CACHE_DIR = str(CACHE_DIR)

@@ -325,7 +325,7 @@ def _record_lanes(v, record, first, real, slot):  # pragma: no cover - compiled
 
 @njit(nogil=True, cache=True, error_model="numpy")
 def simulate_block_lanes(
-    market, pool, hedge, grid, manage, seed, first_path, out, record
+    market, pool, hedge, grid, manage, funding, shocks, seed, first_path, out, record
 ):  # pragma: no cover - compiled
     """Simulate paths first_path .. first_path + len(out.pnl) - 1 into `out` (and `record`), in
     groups of LANES paths (the last group padded with the paths that follow, whose results are
