@@ -47,6 +47,25 @@ PATH_OUTPUTS: dict[str, OutputSpec] = {
     "n_rebalances": OutputSpec("1", "number of rebalancing trades after the opening", np.int32),
     "final_price": OutputSpec("quote/risky", "price of the risky asset at the horizon", np.float64),
     "final_hedge": OutputSpec("risky", "size of the short at the horizon (units)", np.float64),
+    "option_premium": OutputSpec(
+        "quote", "premia paid for the options hedge (every purchase and roll)", np.float64
+    ),
+    "option_payoff": OutputSpec("quote", "option payoffs received at expiries", np.float64),
+    "option_value": OutputSpec(
+        "quote", "Black-76 mark of the options still alive at the horizon", np.float64
+    ),
+    "pool_exploit_loss": OutputSpec(
+        "quote", "LP value taken by a pool exploit, at the event", np.float64
+    ),
+    "perp_venue_loss": OutputSpec(
+        "quote", "margin-account equity taken by a perp-venue failure, at the event", np.float64
+    ),
+    "insurance_premium": OutputSpec("quote", "venue cover premia paid", np.float64),
+    "insurance_payout": OutputSpec("quote", "venue cover payouts received", np.float64),
+    "pool_exploited": OutputSpec("1", "whether the pool was exploited within the horizon", np.bool_),
+    "perp_venue_failed": OutputSpec(
+        "1", "whether the perp venue failed within the horizon", np.bool_
+    ),
 }
 assert tuple(PATH_OUTPUTS) == PathOutputs._fields
 

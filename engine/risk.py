@@ -73,6 +73,13 @@ ATTRIBUTION: tuple[Part, ...] = (
     Part("perp_pnl", "perp price P&L", "perp_pnl", 1.0),
     Part("trading_costs", "trading costs", "trading_costs", -1.0),
     Part("liquidation_losses", "liquidation losses", "liquidation_loss", -1.0),
+    Part("option_premium", "option premia", "option_premium", -1.0),
+    Part("option_payoff", "option payoffs", "option_payoff", 1.0),
+    Part("option_value", "options marked at the horizon", "option_value", 1.0),
+    Part("pool_exploit", "pool exploit losses", "pool_exploit_loss", -1.0),
+    Part("perp_venue_failure", "perp venue failure losses", "perp_venue_loss", -1.0),
+    Part("insurance_premium", "venue cover premia", "insurance_premium", -1.0),
+    Part("insurance_payout", "venue cover payouts", "insurance_payout", 1.0),
 )
 """The P&L attribution (docs/model-notes.md, accounting identity): hodl_pnl + il = V_LP,T - V0, so
 the parts add up to `pnl` per path. A feature that adds a P&L component appends its Part here."""

@@ -47,6 +47,8 @@ def run_block(
         inputs.pool,
         inputs.hedge,
         inputs.grid,
+        inputs.options,
+        inputs.venue,
         np.uint64(seed),
         np.int64(first_path),
         out,

@@ -14,6 +14,11 @@ the order of MODEL.md §6:
 6. update portfolio value W, its running peak and the maximum drawdown.
 A liquidation flagged in 2, 3 or 5 is executed once, at the end of the step's trading (after 5).
 
+Issue 6 (venue and options), each off by default: a pool exploit applies after 4 (the policy in 5
+sees the smaller position); a perp-venue failure, then an option expiry (payoff, and the roll's
+purchase) apply after the liquidation; cover premia accrue on the exposures at the step's start.
+The venue's uniforms come from the path's side stream (`kernels/venue.py`), drawn at its start.
+
 Nothing of size paths x steps is stored: per path only the final summaries (`PathOutputs`) and,
 for the first `record.shape[0]` paths of the block, the state on the observation grid.
 """
@@ -27,6 +32,7 @@ from numba import njit
 
 from engine.kernels.lp import PoolParams, quote_amount, risky_amount, step_fees
 from engine.kernels.market import MERTON, MarketParams, log_jump, next_funding, paid_rate
+from engine.kernels.options import ROLL_AT_EXPIRY, OptionParams, strip_payoff, strip_value
 from engine.kernels.perp import (
     POLICY_NONE,
     HedgeParams,
@@ -37,6 +43,17 @@ from engine.kernels.perp import (
     recovered_on_liquidation,
 )
 from engine.kernels.rng import normal, seed_stream, uniform
+from engine.kernels.venue import (
+    N_VENUE_DRAWS,
+    V_PERP_CLAIM,
+    V_PERP_TIME,
+    V_POOL_CLAIM,
+    V_POOL_TIME,
+    VenueParams,
+    claim_paid,
+    draw_venue,
+    event_step,
+)
 
 # Fields of the sampled-path record, last axis of `record`.
 REC_PRICE = 0
@@ -85,6 +102,16 @@ class PathOutputs(NamedTuple):
     n_rebalances: np.ndarray
     final_price: np.ndarray
     final_hedge: np.ndarray
+    # issue 6: options hedge and venue failure / insurance
+    option_premium: np.ndarray
+    option_payoff: np.ndarray
+    option_value: np.ndarray
+    pool_exploit_loss: np.ndarray
+    perp_venue_loss: np.ndarray
+    insurance_premium: np.ndarray
+    insurance_payout: np.ndarray
+    pool_exploited: np.ndarray
+    perp_venue_failed: np.ndarray
 
 
 # Draws are made ahead in chunks of steps: a tight generation loop, then a straight-line model loop.
@@ -97,13 +124,21 @@ D_JUMP_Z = 4
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
-def simulate_block(market, pool, hedge, grid, seed, first_path, out, record):  # pragma: no cover
+def simulate_block(
+    market, pool, hedge, grid, options, venue, seed, first_path, out, record
+):  # pragma: no cover - compiled
     """Simulate paths first_path .. first_path + len(out.pnl) - 1 into `out` (and `record`)."""
     state = np.empty(4, np.uint64)
     draws = np.empty((DRAW_CHUNK, 5))
+    side = np.empty(4, np.uint64)
+    venue_draws = np.ones(N_VENUE_DRAWS)
     for i in range(out.pnl.shape[0]):
         seed_stream(state, seed, first_path + i)
-        _simulate_path(state, draws, market, pool, hedge, grid, out, i, record)
+        if venue.active:
+            draw_venue(side, seed, first_path + i, venue_draws)
+        _simulate_path(
+            state, draws, market, pool, hedge, grid, options, venue, venue_draws, out, i, record
+        )
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -137,6 +172,9 @@ def _simulate_path(
     pool: PoolParams,
     hedge: HedgeParams,
     grid: GridParams,
+    options: OptionParams,
+    venue: VenueParams,
+    venue_draws,
     out: PathOutputs,
     i,
     record,
@@ -148,6 +186,7 @@ def _simulate_path(
     funding_events = grid.funding_events
     rebalance_clock = grid.rebalance_clock
     observe_index = grid.observe_index
+    tiers = hedge.tiers
 
     log_p = np.log(market.spot)
     sqrt_p = np.sqrt(market.spot)
@@ -156,10 +195,47 @@ def _simulate_path(
 
     x = risky_amount(sqrt_p, pool)
     value_lp = pool.value0
+    value_unit = value_lp  # the LP's value per unit of lp_scale (issue 6)
     q = hedge.ratio * x
     costs = hedge.cost_rate * q * price
     account = grid.collateral + q * price - costs
-    log_barrier = log_liquidation_price(account, q, hedge.maintenance)
+    log_barrier = log_liquidation_price(account, q, tiers)
+
+    # --- issue 6: options hedge, venue failure and insurance (all off by default) ---------------
+    options_on = options.active == 1
+    venue_on = venue.active == 1
+    extras_on = options_on or venue_on
+    lp_scale = 1.0  # fraction of the LP's liquidity left after a pool exploit
+    opt_units = 0.0
+    put_k = 0.0
+    call_k = 0.0
+    expiry_step = -1
+    option_premium = 0.0
+    option_payoff = 0.0
+    option_mark = 0.0
+    if options_on:
+        opt_units = options.size * x
+        put_k = options.put_strike * price
+        call_k = options.call_strike * price
+        option_mark = opt_units * strip_value(price, put_k, call_k, options.tenor, options)
+        option_premium = option_mark
+        expiry_step = options.tenor_steps
+    pool_step = -1
+    perp_step = -1
+    if venue_on:
+        pool_step = event_step(
+            venue_draws[V_POOL_TIME], venue.pool_hazard, venue.step_years, venue.n_steps
+        )
+        perp_step = event_step(
+            venue_draws[V_PERP_TIME], venue.perp_hazard, venue.step_years, venue.n_steps
+        )
+    pool_exploit_loss = 0.0
+    perp_venue_loss = 0.0
+    insurance_premium = 0.0
+    insurance_payout = 0.0
+    pool_exploited = False
+    perp_failed = False
+    # -------------------------------------------------------------------------------------------
 
     fees = 0.0
     funding = 0.0
@@ -183,6 +259,13 @@ def _simulate_path(
         z_price = draws[j, D_PRICE]
         z_funding = draws[j, D_FUNDING]
         u_bridge = draws[j, D_BRIDGE]
+
+        # issue 6: cover premia on the exposures at the step's start, until the venue fails
+        if venue_on:
+            if venue.pool_cover and not pool_exploited:
+                insurance_premium += venue.pool_premium_dt * value_lp
+            if venue.perp_cover and not perp_failed:
+                insurance_premium += venue.perp_premium_dt * max(account - q * price, 0.0)
 
         # 2. price move and liquidation over the step, with the hedge as it was
         log_diffused = log_p + market.log_drift + market.diffusion * z_price
@@ -210,18 +293,35 @@ def _simulate_path(
             payment = settlements * q * price_new * paid_rate(f, market.funding_cap)
             account += payment
             funding += payment
-            if is_below_maintenance(account, q, price_new, hedge.maintenance):
+            if is_below_maintenance(account, q, price_new, tiers):
                 liquidation_price = price_new
             else:
-                log_barrier = log_liquidation_price(account, q, hedge.maintenance)
+                log_barrier = log_liquidation_price(account, q, tiers)
 
         # 4. LP fees over the step, then revalue
-        fees += step_fees(sqrt_p, sqrt_new, value_lp, pool)
-        x = risky_amount(sqrt_new, pool)
-        value_lp = x * price_new + quote_amount(sqrt_new, pool)
+        # (lp_scale: the liquidity left after a pool exploit; 1.0 leaves every number unchanged)
+        fees += lp_scale * step_fees(sqrt_p, sqrt_new, value_unit, pool)
+        x_unit = risky_amount(sqrt_new, pool)
+        value_unit = x_unit * price_new + quote_amount(sqrt_new, pool)
+        x = lp_scale * x_unit
+        value_lp = lp_scale * value_unit
+
+        # issue 6: a pool exploit in this step takes loss_fraction of the LP position
+        if k == pool_step:
+            lp_scale *= 1.0 - venue.pool_loss
+            x = lp_scale * x_unit
+            loss = value_lp
+            value_lp = lp_scale * value_unit
+            loss -= value_lp
+            pool_exploit_loss += loss
+            insurance_payout += claim_paid(
+                loss, venue.pool_cover, venue.pool_payout, venue.pool_approval,
+                venue_draws[V_POOL_CLAIM],
+            )
+            pool_exploited = True
 
         # 5. rebalancing policy
-        if rebalancing and not liquidated and liquidation_price == 0.0:
+        if rebalancing and not liquidated and not perp_failed and liquidation_price == 0.0:
             target = hedge.ratio * x
             if rebalance_due(q, target, rebalance_clock[k], hedge):
                 traded = target - q
@@ -230,10 +330,10 @@ def _simulate_path(
                 costs += cost
                 q = target
                 n_rebalances += 1
-                if is_below_maintenance(account, q, price_new, hedge.maintenance):
+                if is_below_maintenance(account, q, price_new, tiers):
                     liquidation_price = price_new
                 else:
-                    log_barrier = log_liquidation_price(account, q, hedge.maintenance)
+                    log_barrier = log_liquidation_price(account, q, tiers)
 
         if liquidation_price > 0.0:
             recovered = recovered_on_liquidation(account, q, liquidation_price, hedge.penalty)
@@ -244,12 +344,49 @@ def _simulate_path(
             liquidated = True
             liquidation_time = (k + 1) * grid.step_days
 
+        # issue 6: a perp-venue failure takes loss_fraction of the margin account's equity and
+        # ends the short (closed at the step's price, no trading cost)
+        if k == perp_step:
+            equity = account - q * price_new
+            loss = venue.perp_loss * max(equity, 0.0)
+            account = equity - loss
+            q = 0.0
+            log_barrier = np.inf
+            perp_venue_loss += loss
+            insurance_payout += claim_paid(
+                loss, venue.perp_cover, venue.perp_payout, venue.perp_approval,
+                venue_draws[V_PERP_CLAIM],
+            )
+            perp_failed = True
+
+        # issue 6: option expiry (payoff in cash) and the roll's purchase at new strikes; mark
+        if options_on:
+            if k + 1 == expiry_step:
+                option_payoff += opt_units * strip_payoff(price_new, put_k, call_k, options)
+                opt_units = 0.0
+                if options.roll == ROLL_AT_EXPIRY and k + 1 < grid.n_steps:
+                    opt_units = options.size * x
+                    put_k = options.put_strike * price_new
+                    call_k = options.call_strike * price_new
+                    option_premium += opt_units * strip_value(
+                        price_new, put_k, call_k, options.tenor, options
+                    )
+                    expiry_step += options.tenor_steps
+            option_mark = 0.0
+            if opt_units > 0.0:
+                left = (expiry_step - k - 1) * options.step_years
+                option_mark = opt_units * strip_value(price_new, put_k, call_k, left, options)
+
         # 6. running statistics
         log_p = log_new
         sqrt_p = sqrt_new
         price = price_new
         perp_equity = account - q * price
         wealth = value_lp + fees + perp_equity
+        if extras_on:
+            wealth += (
+                option_mark - option_premium + option_payoff - insurance_premium + insurance_payout
+            )
         peak = max(peak, wealth)
         if peak - wealth > max_dd * peak:
             max_dd = (peak - wealth) / peak
@@ -261,7 +398,7 @@ def _simulate_path(
     out.pnl[i] = wealth - grid.capital
     out.final_value[i] = wealth
     out.lp_value[i] = value_lp
-    out.il[i] = value_lp - (pool.x0 * price + pool.y0)
+    out.il[i] = value_lp + pool_exploit_loss - (pool.x0 * price + pool.y0)
     out.fees[i] = fees
     out.funding[i] = funding
     out.trading_costs[i] = costs
@@ -273,3 +410,12 @@ def _simulate_path(
     out.n_rebalances[i] = n_rebalances
     out.final_price[i] = price
     out.final_hedge[i] = q
+    out.option_premium[i] = option_premium
+    out.option_payoff[i] = option_payoff
+    out.option_value[i] = option_mark
+    out.pool_exploit_loss[i] = pool_exploit_loss
+    out.perp_venue_loss[i] = perp_venue_loss
+    out.insurance_premium[i] = insurance_premium
+    out.insurance_payout[i] = insurance_payout
+    out.pool_exploited[i] = pool_exploited
+    out.perp_venue_failed[i] = perp_failed
