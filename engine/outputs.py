@@ -62,7 +62,9 @@ PATH_OUTPUTS: dict[str, OutputSpec] = {
     ),
     "insurance_premium": OutputSpec("quote", "venue cover premia paid", np.float64),
     "insurance_payout": OutputSpec("quote", "venue cover payouts received", np.float64),
-    "pool_exploited": OutputSpec("1", "whether the pool was exploited within the horizon", np.bool_),
+    "pool_exploited": OutputSpec(
+        "1", "whether the pool was exploited within the horizon", np.bool_
+    ),
     "perp_venue_failed": OutputSpec(
         "1", "whether the perp venue failed within the horizon", np.bool_
     ),

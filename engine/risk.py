@@ -57,12 +57,15 @@ ATTRIBUTION_TOLERANCE = 1e-9
 
 
 class Part(NamedTuple):
-    """One additive part of the P&L: `sign * ds[variable]` per path (quote units)."""
+    """One additive part of the P&L: `sign * ds[variable]` per path (quote units). An `optional`
+    part (a feature that is off by default) is left out of the attribution of a run in which it is
+    zero on every path."""
 
     name: str
     label: str
     variable: str
     sign: float
+    optional: bool = False
 
 
 ATTRIBUTION: tuple[Part, ...] = (
@@ -73,13 +76,13 @@ ATTRIBUTION: tuple[Part, ...] = (
     Part("perp_pnl", "perp price P&L", "perp_pnl", 1.0),
     Part("trading_costs", "trading costs", "trading_costs", -1.0),
     Part("liquidation_losses", "liquidation losses", "liquidation_loss", -1.0),
-    Part("option_premium", "option premia", "option_premium", -1.0),
-    Part("option_payoff", "option payoffs", "option_payoff", 1.0),
-    Part("option_value", "options marked at the horizon", "option_value", 1.0),
-    Part("pool_exploit", "pool exploit losses", "pool_exploit_loss", -1.0),
-    Part("perp_venue_failure", "perp venue failure losses", "perp_venue_loss", -1.0),
-    Part("insurance_premium", "venue cover premia", "insurance_premium", -1.0),
-    Part("insurance_payout", "venue cover payouts", "insurance_payout", 1.0),
+    Part("option_premium", "option premia", "option_premium", -1.0, True),
+    Part("option_payoff", "option payoffs", "option_payoff", 1.0, True),
+    Part("option_value", "options marked at the horizon", "option_value", 1.0, True),
+    Part("pool_exploit", "pool exploit losses", "pool_exploit_loss", -1.0, True),
+    Part("perp_venue_failure", "perp venue failure losses", "perp_venue_loss", -1.0, True),
+    Part("insurance_premium", "venue cover premia", "insurance_premium", -1.0, True),
+    Part("insurance_payout", "venue cover payouts", "insurance_payout", 1.0, True),
 )
 """The P&L attribution (docs/model-notes.md, accounting identity): hodl_pnl + il = V_LP,T - V0, so
 the parts add up to `pnl` per path. A feature that adds a P&L component appends its Part here."""
@@ -299,11 +302,16 @@ def exceedance(
 def attribution_parts(ds: xr.Dataset) -> dict[str, xr.DataArray]:
     """The P&L parts per path (quote units), keyed by `Part.name`, over any sweep dimensions.
 
-    Parts whose variable the Dataset lacks are left out. When the parts do not add up to `pnl`
+    Parts whose variable the Dataset lacks are left out, and so are optional parts that are zero
+    on every path (a feature switched off). When the parts do not add up to `pnl`
     (beyond `ATTRIBUTION_TOLERANCE` x K: a component not yet listed in ATTRIBUTION) the remainder
     is returned as a last part, "unexplained", so the parts always add up to the P&L.
     """
-    parts = {p.name: p.sign * ds[p.variable] for p in ATTRIBUTION if p.variable in ds}
+    parts = {
+        p.name: p.sign * ds[p.variable]
+        for p in ATTRIBUTION
+        if p.variable in ds and not (p.optional and not np.any(ds[p.variable].values))
+    }
     if not parts:
         return {}
     total = sum(parts.values())

@@ -323,9 +323,7 @@ class VenueSpec(_Spec):
 
     @property
     def active(self) -> bool:
-        return any(
-            v.hazard_per_year > 0.0 or v.cover is not None for v in (self.pool, self.perp)
-        )
+        return any(v.hazard_per_year > 0.0 or v.cover is not None for v in (self.pool, self.perp))
 
 
 class OutputSpec(_Spec):

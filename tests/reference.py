@@ -14,8 +14,10 @@ xoshiro256++). Everything else is recomputed here from the scenario:
   with the price's Brownian increment) and one on z_funding (Cholesky);
 - LP (§4): v2 x = L / sqrt(P), y = L sqrt(P); v3 with clipping; apr and arbitrage fees at the
   left point of the step;
-- perp (§5): margin cash and entry price; equity E = cash + q (entry - P); MM = m q P; liquidation
-  price P_liq = (cash + q entry) / (q (1 + m)); Brownian-bridge crossing of the diffusive leg,
+- perp (§5): margin cash and entry price; equity E = cash + q (entry - P); MM = m q P, or with
+  tiered brackets the venue's formula rate_i q P - amount_i (`HedgeSpec.maintenance_at`); the
+  liquidation price is the root of E(P) = MM(P), found by bisection (flat: (cash + q entry) /
+  (q (1 + m))); Brownian-bridge crossing of the diffusive leg,
   executes at P_liq; a jump through executes at the post-jump price; recovered
   max(E_exec - penalty q P_exec, 0);
 - order of a step (§6), statistics and outputs (§7).
@@ -128,6 +130,27 @@ def ou_loads(kappa: float, eta: float, rho: float, dt: float) -> tuple[float, fl
     return d, a, math.sqrt(max(var - a * a, 0.0))
 
 
+def liquidation_price(scn: Scenario, cash: float, entry: float, q: float) -> float:
+    """The price at which the short's equity cash + q (entry - P) equals the venue's maintenance
+    margin MM(q P): closed form for a flat rate, bisection on the (decreasing) equity minus MM
+    with tiered brackets."""
+    hedge = scn.hedge
+    if not hedge.tiers:
+        return (cash + q * entry) / (q * (1.0 + hedge.maintenance_margin))
+
+    def surplus(p: float) -> float:
+        return cash + q * (entry - p) - hedge.maintenance_at(q * p)
+
+    lo, hi = 0.0, (cash + q * entry) / q  # surplus(lo) > 0 >= surplus(hi)
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if surplus(mid) > 0.0:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
 def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
     """One path of `scn` under run seed `seed`: the per-path outputs of MODEL §7 (and `events`,
     the liquidation branches taken, for coverage checks)."""
@@ -165,7 +188,7 @@ def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
     v0, c0 = capital_split(scn)
     pool = Pool(scn, v0)
     x0, y0 = pool.amounts(p0)
-    m, penalty = hedge.maintenance_margin, hedge.liquidation_penalty
+    penalty = hedge.liquidation_penalty
     cost_rate = hedge.taker_fee + hedge.slippage_bps * 1e-4
     q = hedge.ratio * x0
     costs = cost_rate * q * p0
@@ -196,7 +219,7 @@ def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
         price_new = math.exp(log_new)
         exec_price = None
         if q > 0.0:
-            h_log = math.log((cash + q * entry) / (q * (1.0 + m)))
+            h_log = math.log(liquidation_price(scn, cash, entry, q))
             if log_diffused >= h_log:
                 exec_price, why = math.exp(h_log), "endpoint"
             elif sd_step > 0.0 and z["u_bridge"] < math.exp(
@@ -220,7 +243,7 @@ def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
             payment = settlements * q * price_new * min(max(f, -cap), cap)
             cash += payment
             funding += payment
-            if equity(price_new) <= m * q * price_new:
+            if equity(price_new) <= hedge.maintenance_at(q * price_new):
                 exec_price, why = price_new, "funding"
 
         # 4. LP fees over the step (left point), then revalue
@@ -248,7 +271,7 @@ def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
                 entry, q = price_new, target
                 costs += cost
                 n_rebalances += 1
-                if q > 0.0 and equity(price_new) <= m * q * price_new:
+                if q > 0.0 and equity(price_new) <= hedge.maintenance_at(q * price_new):
                     exec_price, why = price_new, "rebalance"
 
         if exec_price is not None:

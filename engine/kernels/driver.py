@@ -315,7 +315,10 @@ def _simulate_path(
             loss -= value_lp
             pool_exploit_loss += loss
             insurance_payout += claim_paid(
-                loss, venue.pool_cover, venue.pool_payout, venue.pool_approval,
+                loss,
+                venue.pool_cover,
+                venue.pool_payout,
+                venue.pool_approval,
                 venue_draws[V_POOL_CLAIM],
             )
             pool_exploited = True
@@ -354,7 +357,10 @@ def _simulate_path(
             log_barrier = np.inf
             perp_venue_loss += loss
             insurance_payout += claim_paid(
-                loss, venue.perp_cover, venue.perp_payout, venue.perp_approval,
+                loss,
+                venue.perp_cover,
+                venue.perp_payout,
+                venue.perp_approval,
                 venue_draws[V_PERP_CLAIM],
             )
             perp_failed = True
