@@ -350,6 +350,65 @@ def attribution(point: xr.Dataset, levels: Sequence[float] = LEVELS) -> dict[str
     return {"parts": rows, "max_residual": float(np.max(np.abs(total - pnl)))}
 
 
+OVERLAYS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "options": ("options hedge", ("option_premium", "option_payoff", "option_value")),
+    "insurance": ("venue cover", ("insurance_premium", "insurance_payout")),
+}
+"""Pure cash overlays: Part names whose sum is the overlay's net P&L per path. Nothing else on a
+path depends on them, so the P&L without the overlay is exactly `pnl - net` on the same paths."""
+
+
+def overlay_effects(point: xr.Dataset, levels: Sequence[float] = LEVELS) -> dict[str, Any]:
+    """What each overlay present in the run (options, venue cover) costs and does to the tail.
+
+    Per overlay: `paid` (mean premia), `received` (mean payoffs, payouts and horizon marks), `net`
+    (mean and standard error of received - paid per path: minus the expected cost), and per level
+    VaR and ES of the P&L with the overlay and without it (pnl - net, the same paths: an overlay
+    changes nothing else on a path), `es_saved` = ES without - ES with (quote units). Overlays that
+    are zero on every path are left out.
+    """
+    parts = attribution_parts(point)
+    pnl = np.asarray(point["pnl"].values, dtype=np.float64)
+    out: dict[str, Any] = {}
+    for key, (label, names) in OVERLAYS.items():
+        present = [n for n in names if n in parts]
+        if not present:
+            continue
+        sign = {p.name: p.sign for p in ATTRIBUTION}
+        paid = np.zeros_like(pnl)
+        received = np.zeros_like(pnl)
+        for n in present:
+            values = np.asarray(parts[n].values, dtype=np.float64)
+            if sign[n] < 0.0:
+                paid -= values
+            else:
+                received += values
+        net = received - paid
+        without = pnl - net
+        tail_rows = {}
+        for a in levels:
+            es_with = expected_shortfall(-pnl, a)
+            es_without = expected_shortfall(-without, a)
+            tail_rows[level_key(a)] = {
+                "var_with": value_at_risk(-pnl, a),
+                "var_without": value_at_risk(-without, a),
+                "es_with": es_with,
+                "es_without": es_without,
+                "es_with_stderr": es_stderr(-pnl, a),
+                "es_without_stderr": es_stderr(-without, a),
+                "es_saved": es_without - es_with,
+            }
+        out[key] = {
+            "label": label,
+            "paid": float(paid.mean()),
+            "received": float(received.mean()),
+            "net": mean_with_stderr(net),
+            "pnl_without": mean_with_stderr(without),
+            "tail": tail_rows,
+        }
+    return out
+
+
 # --------------------------------------------------------------------------------------------
 # One point
 
@@ -417,7 +476,8 @@ def risk_metrics(
     `loss_exceedance`: P(loss > x K); `liquidation`: probability with its Wilson interval, the
     survival curve (at `survival_times`, default the observation grid), quantiles of the time to
     liquidation and the mean/median time among liquidated paths; `drawdown`: quantiles and
-    P(MDD > x); `attribution`; `hedge`: effectiveness and the unhedged LP's P&L on the same paths;
+    P(MDD > x); `attribution`; `overlays` (options / venue cover: cost and ES with and without,
+    see `overlay_effects`); `hedge`: effectiveness and the unhedged LP's P&L on the same paths;
     `means`: every per-path variable's mean with its standard error; `warnings`: plain sentences.
     Sections whose variables the Dataset lacks are left out.
     """
@@ -482,6 +542,10 @@ def risk_metrics(
                 "the attribution parts do not add up to the P&L: an unexplained part of mean "
                 f"{attr['parts']['unexplained']['mean']:.6g} is shown"
             )
+
+    overlays = overlay_effects(point, levels)
+    if overlays:
+        out["overlays"] = overlays
 
     if "unhedged_pnl" in point:
         unhedged = _values(point["unhedged_pnl"].values)

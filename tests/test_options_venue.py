@@ -474,3 +474,34 @@ def test_shipped_scenarios_of_the_issue() -> None:
     cover = load_scenario("venue-insurance")
     assert cover.venue.perp.cover is not None and cover.venue.perp.hazard_per_year > 0.0
     assert split_capital(cover).collateral > 0.0
+
+
+def test_overlay_tail_without_is_the_run_without(run: Any) -> None:
+    """The report's "without" tail of an overlay is the P&L of the same paths run without it:
+    options and cover change nothing else on a path."""
+    over = {**SHORT, "hedge.leverage": 5.0}
+    base = run(over, paths=2_000)
+    both = {
+        **over,
+        "hedge.options.kind": "put",
+        "hedge.options.tenor_days": 20,
+        "venue.perp.cover": {"premium_rate": 0.05},
+    }
+    ds = run(both, paths=2_000)
+    np.testing.assert_array_equal(ds.liquidated.values, base.liquidated.values)
+    effects = risk.overlay_effects(ds)
+    assert set(effects) == {"options", "insurance"}
+    opt = effects["options"]
+    np.testing.assert_allclose(opt["paid"], ds.option_premium.values.mean(), rtol=1e-12)
+    np.testing.assert_allclose(
+        opt["received"], (ds.option_payoff + ds.option_value).values.mean(), rtol=1e-12
+    )
+    # without both overlays = the base run; without one = base plus the other's net
+    cover_net = ds.insurance_payout.values - ds.insurance_premium.values
+    option_net = (ds.option_payoff + ds.option_value - ds.option_premium).values
+    np.testing.assert_allclose(
+        ds.pnl.values - option_net - cover_net, base.pnl.values, rtol=0, atol=1e-9 * 1e5
+    )
+    for key, t in opt["tail"].items():
+        es_base_plus_cover = risk.expected_shortfall(-(base.pnl.values + cover_net), float(key))
+        assert t["es_without"] == pytest.approx(es_base_plus_cover, rel=1e-9)
