@@ -195,6 +195,8 @@ def summary_rows(s: dict[str, Any], out: Path | None = None) -> list[tuple[str, 
     ):
         if means.get(name, {}).get("mean"):
             rows.append((label, _money(means[name]["mean"])))
+    if means.get("adl_events", {}).get("mean"):
+        rows.append(("mean ADL closes of the short", f"{means['adl_events']['mean']:.4f}"))
     for key, p in risk.get("loss_exceedance", {}).items():
         if float(key) > 0:
             rows.append((f"P(loss > {_pct(float(key))} of K)", _pct(p["p"])))

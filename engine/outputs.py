@@ -68,6 +68,10 @@ PATH_OUTPUTS: dict[str, OutputSpec] = {
     "perp_venue_failed": OutputSpec(
         "1", "whether the perp venue failed within the horizon", np.bool_
     ),
+    "adl_events": OutputSpec("1", "times the short was auto-deleveraged by the venue", np.int32),
+    "adl_cascades": OutputSpec(
+        "1", "cascade steps in which the short was in profit (eligible for ADL)", np.int32
+    ),
 }
 assert tuple(PATH_OUTPUTS) == PathOutputs._fields
 

@@ -240,6 +240,8 @@ def venue_params(scenario: Scenario) -> VenueParams:
         perp_approval=perp_approval,
         step_years=dt,
         n_steps=scenario.n_steps,
+        adl_probability=float(venue.adl.probability),
+        adl_cascade=float(venue.adl.cascade_log_return),
     )
 
 

@@ -505,3 +505,59 @@ def test_overlay_tail_without_is_the_run_without(run: Any) -> None:
     for key, t in opt["tail"].items():
         es_base_plus_cover = risk.expected_shortfall(-(base.pnl.values + cover_net), float(key))
         assert t["es_without"] == pytest.approx(es_base_plus_cover, rel=1e-9)
+
+
+# --------------------------------------------------------------------------------------------
+# Auto-deleveraging
+
+ADL = {
+    "horizon_days": 60,
+    "step_hours": 4,
+    "output.sample_paths": 0,
+    "market.price.model": "merton",
+    "market.price.jump_intensity": 20.0,
+    "market.price.jump_mean": -0.08,
+    "market.price.jump_vol": 0.04,
+    "venue.adl.probability": 0.3,
+    "venue.adl.cascade_log_return": -0.05,
+}
+
+
+def test_adl_closes_the_short_at_its_probability_per_cascade(run: Any, figures: Any) -> None:
+    """Per eligible cascade step the short is closed with the ADL probability (binomial s.e.);
+    prices are untouched (side stream); the identity holds without a new part."""
+    ds = run(ADL, paths=3_000, seed=3)
+    base = run({**ADL, "venue.adl.probability": 0.0}, paths=3_000, seed=3)
+    np.testing.assert_array_equal(ds.final_price.values, base.final_price.values)
+    cascades = int(ds.adl_cascades.values.sum())
+    events = int(ds.adl_events.values.sum())
+    assert cascades > 500
+    figures.close(
+        "ADL closes per eligible cascade",
+        events / cascades,
+        0.3,
+        math.sqrt(0.3 * 0.7 / cascades),
+    )
+    assert not np.any(base.adl_events.values) and not np.any(base.adl_cascades.values)
+    # paths with no ADL are bit-identical to the run without ADL
+    untouched = ds.adl_events.values == 0
+    np.testing.assert_array_equal(ds.pnl.values[untouched], base.pnl.values[untouched])
+    # the band policy re-opens the short at its next check (unless liquidated later, or the
+    # ADL fell in the very last step)
+    hit = ~untouched & ~ds.liquidated.values
+    assert hit.sum() > 100
+    assert np.mean(ds.final_hedge.values[hit] > 0.0) > 0.95
+    parts = risk.attribution_parts(ds)
+    assert "unexplained" not in parts
+    total = sum(p.values for p in parts.values())
+    np.testing.assert_allclose(total, ds.pnl.values, rtol=0, atol=1e-9 * 1e5)
+
+
+def test_adl_with_policy_none_leaves_the_lp_unhedged(run: Any) -> None:
+    ds = run({**ADL, "venue.adl.probability": 1.0, "hedge.rebalance.policy": "none"}, paths=1_000)
+    hit = ds.adl_events.values > 0
+    assert hit.mean() > 0.2
+    assert np.all(ds.adl_events.values <= 1)  # closed once, never re-opened
+    assert np.all(ds.adl_events.values == ds.adl_cascades.values)  # p = 1: every cascade
+    assert np.all(ds.final_hedge.values[hit] == 0.0)
+    assert not np.any(ds.liquidated.values[hit])  # no short left to liquidate

@@ -112,6 +112,8 @@ class PathOutputs(NamedTuple):
     insurance_payout: np.ndarray
     pool_exploited: np.ndarray
     perp_venue_failed: np.ndarray
+    adl_events: np.ndarray
+    adl_cascades: np.ndarray
 
 
 # Draws are made ahead in chunks of steps: a tight generation loop, then a straight-line model loop.
@@ -137,7 +139,19 @@ def simulate_block(
         if venue.active:
             draw_venue(side, seed, first_path + i, venue_draws)
         _simulate_path(
-            state, draws, market, pool, hedge, grid, options, venue, venue_draws, out, i, record
+            state,
+            draws,
+            market,
+            pool,
+            hedge,
+            grid,
+            options,
+            venue,
+            venue_draws,
+            side,
+            out,
+            i,
+            record,
         )
 
 
@@ -175,6 +189,7 @@ def _simulate_path(
     options: OptionParams,
     venue: VenueParams,
     venue_draws,
+    side,
     out: PathOutputs,
     i,
     record,
@@ -235,6 +250,10 @@ def _simulate_path(
     insurance_payout = 0.0
     pool_exploited = False
     perp_failed = False
+    adl_on = venue_on and venue.adl_probability > 0.0
+    entry = price  # the short's average entry price (ADL eligibility)
+    adl_events = 0
+    adl_cascades = 0
     # -------------------------------------------------------------------------------------------
 
     fees = 0.0
@@ -331,6 +350,8 @@ def _simulate_path(
                 cost = hedge.cost_rate * abs(traded) * price_new
                 account += traded * price_new - cost
                 costs += cost
+                if adl_on and traded > 0.0:
+                    entry = (q * entry + traded * price_new) / target
                 q = target
                 n_rebalances += 1
                 if is_below_maintenance(account, q, price_new, tiers):
@@ -346,6 +367,16 @@ def _simulate_path(
             log_barrier = np.inf
             liquidated = True
             liquidation_time = (k + 1) * grid.step_days
+
+        # issue 6: auto-deleveraging: in a cascade step a short in profit against its average
+        # entry is closed by the venue (at the step's price, no fee) with probability p
+        if adl_on and q > 0.0 and log_new - log_p <= venue.adl_cascade and price_new < entry:
+            adl_cascades += 1
+            if uniform(side) <= venue.adl_probability:
+                account -= q * price_new
+                q = 0.0
+                log_barrier = np.inf
+                adl_events += 1
 
         # issue 6: a perp-venue failure takes loss_fraction of the margin account's equity and
         # ends the short (closed at the step's price, no trading cost)
@@ -425,3 +456,5 @@ def _simulate_path(
     out.insurance_payout[i] = insurance_payout
     out.pool_exploited[i] = pool_exploited
     out.perp_venue_failed[i] = perp_failed
+    out.adl_events[i] = adl_events
+    out.adl_cascades[i] = adl_cascades

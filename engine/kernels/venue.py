@@ -14,6 +14,11 @@ claim is approved with probability `approval` (a second uniform) and then pays
 The uniforms come from the path's venue side stream (`rng.seed_side_stream`, tag STREAM_VENUE), in
 the fixed order u_pool_time, u_pool_claim, u_perp_time, u_perp_claim, drawn once at the path's start
 whenever any venue feature is on: switching hazards on changes no price or funding draw.
+
+Auto-deleveraging (ADL): a step whose log-return is at or below `adl_cascade` is a liquidation
+cascade; in each, a short in profit against its average entry price is closed by the venue with
+probability `adl_probability`, tested against the next uniform of the same side stream (after the
+four above, one per such cascade).
 """
 
 from __future__ import annotations
@@ -36,7 +41,9 @@ class VenueParams(NamedTuple):
     """active: 1 when any hazard or cover is set. For the pool and the perp venue: hazard per year,
     loss_fraction of the exposure lost at the failure, cover (1: insured), premium_dt = premium
     rate per year x dt (the fraction of the covered amount paid per step), payout fraction of the
-    loss, approval probability of a claim. step_years: dt; n_steps: steps in the horizon."""
+    loss, approval probability of a claim. step_years: dt; n_steps: steps in the horizon.
+    adl_probability: per cascade (0: no ADL); adl_cascade: the step log-return at or below which a
+    step is a liquidation cascade."""
 
     active: int
     pool_hazard: float
@@ -53,6 +60,8 @@ class VenueParams(NamedTuple):
     perp_approval: float
     step_years: float
     n_steps: int
+    adl_probability: float
+    adl_cascade: float
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
