@@ -208,6 +208,8 @@ def option_params(scenario: Scenario) -> OptionParams:
         tenor_steps=tenor_steps,
         roll=_ROLLS[opts.roll],
         step_years=dt,
+        time_value_bound=(vol(has_put, opts.put_strike) + vol(has_call, opts.call_strike))
+        / math.sqrt(2.0 * math.pi),
     )
 
 

@@ -72,6 +72,40 @@ def test_black76_against_scipy() -> None:
         assert black76(f, strike, v, t, False) == pytest.approx(put, rel=1e-10, abs=1e-10 * f)
 
 
+def test_time_value_bound() -> None:
+    """The driver's bound on a leg's time value: at most F v sqrt(T) / sqrt(2 pi) (the at-the-money
+    value F (2 N(v sqrt(T) / 2) - 1)), which it uses to skip marks that cannot move the drawdown."""
+    for f, k, v, t in GRID:
+        strike = k * f
+        bound = f * v * math.sqrt(t) / math.sqrt(2.0 * math.pi)
+        assert black76(f, strike, v, t, False) - max(strike - f, 0.0) <= bound
+        assert black76(f, strike, v, t, True) - max(f - strike, 0.0) <= bound
+    atm = black76(3000.0, 3000.0, 0.8, 0.1, True)
+    assert atm == pytest.approx(3000.0 * (2.0 * norm.cdf(0.4 * math.sqrt(0.1)) - 1.0), rel=1e-12)
+
+
+def test_lazy_marks_give_the_drawdown_of_every_step(run: Any) -> None:
+    """Live options are marked only when W can set a new peak or drawdown; marking them at every
+    step (every step on the observation grid of every path) gives the same drawdown and P&L."""
+    over = {
+        **SHORT,
+        "step_hours": 4,
+        "hedge.options.kind": "strangle",
+        "hedge.options.tenor_days": 20,
+        "hedge.leverage": 6.0,
+    }
+    lazy = run(over, paths=500)
+    every = run({**over, "output.sample_paths": 500, "output.observe_every_hours": 4}, paths=500)
+    for name in ("max_drawdown", "pnl", "option_value", "option_payoff"):
+        np.testing.assert_array_equal(lazy[name].values, every[name].values, err_msg=name)
+    # and that drawdown is the one of the recorded W at every step
+    w = every["sample_value"].values
+    peak = np.maximum.accumulate(np.maximum(w, 1e5), axis=1)
+    np.testing.assert_allclose(
+        ((peak - w) / peak).max(axis=1), lazy.max_drawdown.values, rtol=1e-12, atol=1e-15
+    )
+
+
 def test_black76_limits() -> None:
     assert black76(3000.0, 0.0, 0.8, 0.1, False) == 0.0
     assert black76(3000.0, 0.0, 0.8, 0.1, True) == 3000.0

@@ -409,10 +409,6 @@ def _simulate_path(
                         price_new, put_k, call_k, options.tenor, options
                     )
                     expiry_step += options.tenor_steps
-            option_mark = 0.0
-            if opt_units > 0.0:
-                left = (expiry_step - k - 1) * options.step_years
-                option_mark = opt_units * strip_value(price_new, put_k, call_k, left, options)
 
         # 6. running statistics
         log_p = log_new
@@ -420,13 +416,29 @@ def _simulate_path(
         price = price_new
         perp_equity = account - q * price
         wealth = value_lp + fees + perp_equity
+        w_known = True
         if extras_on:
-            wealth += (
-                option_mark - option_premium + option_payoff - insurance_premium + insurance_payout
-            )
-        peak = max(peak, wealth)
-        if peak - wealth > max_dd * peak:
-            max_dd = (peak - wealth) / peak
+            wealth += option_payoff - option_premium + insurance_payout - insurance_premium
+            # issue 6: the Black-76 mark of live options (about one model step per leg) is only
+            # computed when W can matter: at the horizon, on the observation grid of a kept path,
+            # or when its bounds (intrinsic value, plus at most F vol sqrt(left) / sqrt(2 pi) of
+            # time value per leg) allow a new peak or a new maximum drawdown
+            option_mark = 0.0
+            if opt_units > 0.0:
+                left = (expiry_step - k - 1) * options.step_years
+                w_known = k + 1 == grid.n_steps or (keep and observe_index[k] >= 0)
+                if not w_known:
+                    low = wealth + opt_units * strip_payoff(price, put_k, call_k, options)
+                    high = low + opt_units * price * options.time_value_bound * np.sqrt(left)
+                    slack = 1e-9 * abs(peak)
+                    w_known = high + slack > peak or peak - (low - slack) > max_dd * peak
+                if w_known:
+                    option_mark = opt_units * strip_value(price, put_k, call_k, left, options)
+                    wealth += option_mark
+        if w_known:
+            peak = max(peak, wealth)
+            if peak - wealth > max_dd * peak:
+                max_dd = (peak - wealth) / peak
         if keep:
             slot = observe_index[k]
             if slot >= 0:

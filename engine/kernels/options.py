@@ -38,7 +38,9 @@ class OptionParams(NamedTuple):
     put_strike / call_strike: strike as a fraction of the spot at purchase. put_vol / call_vol: the
     legs' implied volatilities (per sqrt(year)). size: options per leg per unit of the LP's risky
     holding at purchase. tenor: years to expiry at purchase; tenor_steps: the same in grid steps.
-    roll: ROLL_*. step_years: dt."""
+    roll: ROLL_*. step_years: dt. time_value_bound: the sum over the legs of vol / sqrt(2 pi): a
+    strip's time value is at most F x time_value_bound x sqrt(T) (each leg's Black-76 time value
+    is largest at the money, F (2 N(v sqrt(T) / 2) - 1) <= F v sqrt(T) / sqrt(2 pi))."""
 
     active: int
     has_put: int
@@ -52,6 +54,7 @@ class OptionParams(NamedTuple):
     tenor_steps: int
     roll: int
     step_years: float
+    time_value_bound: float
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
