@@ -84,16 +84,26 @@ def test_time_value_bound() -> None:
     assert atm == pytest.approx(3000.0 * (2.0 * norm.cdf(0.4 * math.sqrt(0.1)) - 1.0), rel=1e-12)
 
 
-def test_lazy_marks_give_the_drawdown_of_every_step(run: Any) -> None:
-    """Live options are marked only when W can set a new peak or drawdown; marking them at every
-    step (every step on the observation grid of every path) gives the same drawdown and P&L."""
-    over = {
-        **SHORT,
-        "step_hours": 4,
-        "hedge.options.kind": "strangle",
-        "hedge.options.tenor_days": 20,
-        "hedge.leverage": 6.0,
-    }
+LAZY_CASES = {
+    "strangle": {"hedge.options.kind": "strangle", "hedge.leverage": 6.0},
+    "put-merton-skew": {
+        "hedge.options.kind": "put",
+        "hedge.options.put_strike": 1.0,
+        "hedge.options.iv.skew": -0.5,
+        "hedge.options.iv.multiplier": 1.3,
+        "market.price.model": "merton",
+        "market.price.jump_intensity": 30.0,
+        "market.price.jump_mean": -0.05,
+    },
+}
+
+
+@pytest.mark.parametrize("case", list(LAZY_CASES))
+def test_lazy_marks_give_the_drawdown_of_every_step(run: Any, case: str) -> None:
+    """Live options are marked only when bounds on the mark let W set a new peak or drawdown;
+    marking them at every step (every step on the observation grid of every path) gives the same
+    drawdown and P&L."""
+    over = {**SHORT, "step_hours": 4, "hedge.options.tenor_days": 20, **LAZY_CASES[case]}
     lazy = run(over, paths=500)
     every = run({**over, "output.sample_paths": 500, "output.observe_every_hours": 4}, paths=500)
     for name in ("max_drawdown", "pnl", "option_value", "option_payoff"):

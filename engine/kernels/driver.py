@@ -32,7 +32,13 @@ from numba import njit
 
 from engine.kernels.lp import PoolParams, quote_amount, risky_amount, step_fees
 from engine.kernels.market import MERTON, MarketParams, log_jump, next_funding, paid_rate
-from engine.kernels.options import ROLL_AT_EXPIRY, OptionParams, strip_payoff, strip_value
+from engine.kernels.options import (
+    ROLL_AT_EXPIRY,
+    OptionParams,
+    mark_bounds,
+    strip_payoff,
+    strip_value,
+)
 from engine.kernels.perp import (
     POLICY_NONE,
     HedgeParams,
@@ -235,6 +241,10 @@ def _simulate_path(
         option_mark = opt_units * strip_value(price, put_k, call_k, options.tenor, options)
         option_premium = option_mark
         expiry_step = options.tenor_steps
+    # the last exact mark of the strip held: value, price, sqrt of the time left (years)
+    anchor_mark = option_mark
+    anchor_price = price
+    anchor_root = np.sqrt(options.tenor)
     pool_step = -1
     perp_step = -1
     if venue_on:
@@ -405,9 +415,12 @@ def _simulate_path(
                     opt_units = options.size * x
                     put_k = options.put_strike * price_new
                     call_k = options.call_strike * price_new
-                    option_premium += opt_units * strip_value(
+                    anchor_mark = opt_units * strip_value(
                         price_new, put_k, call_k, options.tenor, options
                     )
+                    option_premium += anchor_mark
+                    anchor_price = price_new
+                    anchor_root = np.sqrt(options.tenor)
                     expiry_step += options.tenor_steps
 
         # 6. running statistics
@@ -421,19 +434,34 @@ def _simulate_path(
             wealth += option_payoff - option_premium + insurance_payout - insurance_premium
             # issue 6: the Black-76 mark of live options (about one model step per leg) is only
             # computed when W can matter: at the horizon, on the observation grid of a kept path,
-            # or when its bounds (intrinsic value, plus at most F vol sqrt(left) / sqrt(2 pi) of
-            # time value per leg) allow a new peak or a new maximum drawdown
+            # or when bounds on the mark allow a new peak or a new maximum drawdown
             option_mark = 0.0
             if opt_units > 0.0:
                 left = (expiry_step - k - 1) * options.step_years
+                root = np.sqrt(left)
                 w_known = k + 1 == grid.n_steps or (keep and observe_index[k] >= 0)
                 if not w_known:
-                    low = wealth + opt_units * strip_payoff(price, put_k, call_k, options)
-                    high = low + opt_units * price * options.time_value_bound * np.sqrt(left)
+                    low, high = mark_bounds(
+                        price,
+                        root,
+                        opt_units,
+                        put_k,
+                        call_k,
+                        anchor_mark,
+                        anchor_price,
+                        anchor_root,
+                        options,
+                    )
                     slack = 1e-9 * abs(peak)
-                    w_known = high + slack > peak or peak - (low - slack) > max_dd * peak
+                    w_known = (
+                        wealth + high + slack > peak
+                        or peak - (wealth + low - slack) > max_dd * peak
+                    )
                 if w_known:
                     option_mark = opt_units * strip_value(price, put_k, call_k, left, options)
+                    anchor_mark = option_mark
+                    anchor_price = price
+                    anchor_root = root
                     wealth += option_mark
         if w_known:
             peak = max(peak, wealth)

@@ -101,3 +101,25 @@ def strip_payoff(price, put_k, call_k, opt):  # pragma: no cover - compiled
     if opt.has_call:
         payoff += max(price - call_k, 0.0)
     return payoff
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def mark_bounds(
+    price, root, units, put_k, call_k, anchor_mark, anchor_price, anchor_root, opt
+):  # pragma: no cover - compiled
+    """(low, high): bounds on the value of `units` strips at `price` with sqrt(time left) = root,
+    from its last exact mark `anchor_mark` at anchor_price with sqrt(time left) anchor_root.
+
+    With b = time_value_bound (the sum over the legs of v / sqrt(2 pi)), per strip:
+    - intrinsic <= value <= intrinsic + F b sqrt(T) (a leg's time value is largest at the money);
+    - the strip's delta lies in [-1, 1] (a put's in [-1, 0], a call's in [0, 1]), so the value
+      moves by at most |F - F_a| with the price;
+    - the value rises with the time left, by at most F v / (2 sqrt(2 pi T)) per year of it for each
+      leg, so between T and T_a it falls by at most F b (sqrt(T_a) - sqrt(T)).
+    """
+    intrinsic = units * strip_payoff(price, put_k, call_k, opt)
+    move = units * abs(price - anchor_price)
+    spread = units * price * opt.time_value_bound
+    low = max(intrinsic, anchor_mark - move - spread * (anchor_root - root))
+    high = min(intrinsic + spread * root, anchor_mark + move)
+    return low, high
