@@ -20,7 +20,10 @@ PATH_OUTPUTS: dict[str, OutputSpec] = {
     "final_value": OutputSpec("quote", "portfolio value W_T: LP + fees + perp equity", np.float64),
     "lp_value": OutputSpec("quote", "value of the LP position at the horizon, V_LP,T", np.float64),
     "il": OutputSpec(
-        "quote", "impermanent loss at the horizon, V_LP,T - (x0 P_T + y0)", np.float64
+        "quote",
+        "impermanent loss at the horizon, V_LP,T - (x0 P_T + y0), plus the quote moved from the "
+        "pool to the margin net of sweeps and the swap costs (the LP side beyond HODL)",
+        np.float64,
     ),
     "fees": OutputSpec("quote", "LP fees accrued over the horizon (cash)", np.float64),
     "funding": OutputSpec("quote", "funding received by the short (negative: paid)", np.float64),
@@ -47,6 +50,28 @@ PATH_OUTPUTS: dict[str, OutputSpec] = {
     "n_rebalances": OutputSpec("1", "number of rebalancing trades after the opening", np.int32),
     "final_price": OutputSpec("quote/risky", "price of the risky asset at the horizon", np.float64),
     "final_hedge": OutputSpec("risky", "size of the short at the horizon (units)", np.float64),
+    # [issue6-lp] pool <-> perp moves, re-ranging, gas
+    "unhedged_pnl": OutputSpec(
+        "quote",
+        "P&L of putting all of K in the LP, unhedged, on the same paths (the same re-ranges, no "
+        "margin moves): K/V0 (V_LP,T - V0 + fees) minus its own gas",
+        np.float64,
+    ),
+    "gas": OutputSpec("quote", "gas paid for LP operations and perp transactions", np.float64),
+    "swap_costs": OutputSpec(
+        "quote", "pool fee tier + slippage on the swaps of re-ranges and margin moves", np.float64
+    ),
+    "topped_up": OutputSpec(
+        "quote",
+        "quote moved from the pool into the margin (top-ups, re-hedge collateral)",
+        np.float64,
+    ),
+    "swept": OutputSpec("quote", "quote moved from the margin back to the pool", np.float64),
+    "n_topups": OutputSpec("1", "number of margin top-ups from the pool", np.int32),
+    "n_sweeps": OutputSpec("1", "number of sweeps of excess margin to the pool", np.int32),
+    "n_reranges": OutputSpec("1", "number of v3 re-ranges", np.int32),
+    "n_rehedges": OutputSpec("1", "number of re-hedges after a liquidation", np.int32),
+    "n_liquidations": OutputSpec("1", "number of liquidations of the short", np.int32),
     "option_premium": OutputSpec(
         "quote", "premia paid for the options hedge (every purchase and roll)", np.float64
     ),
@@ -78,11 +103,6 @@ assert tuple(PATH_OUTPUTS) == PathOutputs._fields
 DERIVED_OUTPUTS: dict[str, OutputSpec] = {
     "hodl_pnl": OutputSpec(
         "quote", "P&L of holding the initial tokens (x0, y0): x0 (P_T - P0)", np.float64
-    ),
-    "unhedged_pnl": OutputSpec(
-        "quote",
-        "P&L of putting all of K in the LP, unhedged, on the same paths: K/V0 (V_LP,T - V0 + fees)",
-        np.float64,
     ),
 }
 

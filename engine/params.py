@@ -14,6 +14,11 @@ import numpy as np
 
 from engine.kernels.driver import GridParams
 from engine.kernels.lp import FEES_APR, FEES_ARBITRAGE, FEES_NONE, PoolParams
+from engine.kernels.management import (
+    AFTER_LIQUIDATION_REHEDGE,
+    AFTER_LIQUIDATION_UNHEDGED,
+    ManagementParams,
+)
 from engine.kernels.market import GBM, MERTON, MarketParams
 from engine.kernels.options import ROLL_AT_EXPIRY, ROLL_NONE, OptionParams
 from engine.kernels.perp import POLICY_BAND, POLICY_NONE, POLICY_PERIODIC, HedgeParams
@@ -32,6 +37,7 @@ class KernelInputs(NamedTuple):
     pool: PoolParams
     hedge: HedgeParams
     grid: GridParams
+    manage: ManagementParams  # [issue6-lp]
     options: OptionParams
     venue: VenueParams
 
@@ -288,6 +294,41 @@ def grid_params(scenario: Scenario, split: CapitalSplit) -> GridParams:
     )
 
 
+def management_params(scenario: Scenario) -> ManagementParams:
+    """[issue6-lp] The pool <-> perp moves, re-ranging and gas as kernel constants."""
+    margin, hedge, rerange = scenario.margin, scenario.hedge, scenario.pool.rerange
+    if rerange.trigger == "none":
+        rerange_steps = 0
+    elif rerange.trigger == "exit":
+        rerange_steps = 1
+    else:
+        rerange_steps = round(rerange.out_for_hours / scenario.step_hours)
+    if rerange.width is None:
+        lower, upper = scenario.pool.range.lower, scenario.pool.range.upper
+        sqrt_lower, sqrt_upper = math.sqrt(1.0 + lower), math.sqrt(1.0 + upper)
+    else:
+        sqrt_lower, sqrt_upper = math.exp(-rerange.width / 4.0), math.exp(rerange.width / 4.0)
+    after = (
+        AFTER_LIQUIDATION_REHEDGE
+        if hedge.after_liquidation == "rehedge"
+        else AFTER_LIQUIDATION_UNHEDGED
+    )
+    return ManagementParams(
+        topup_below=-math.inf if margin.topup_below is None else float(margin.topup_below),
+        topup_to=math.nan if margin.topup_to is None else float(margin.topup_to),
+        sweep_above=math.inf if margin.sweep_above is None else float(margin.sweep_above),
+        after_liquidation=after,
+        rehedge_steps=round(hedge.rehedge_cooldown_hours / scenario.step_hours),
+        collateral_rate=1.0 / hedge.leverage,
+        rerange_steps=rerange_steps,
+        rerange_sqrt_lower=sqrt_lower,
+        rerange_sqrt_upper=sqrt_upper,
+        swap_cost=scenario.pool.swap_cost_rate,
+        gas_lp=float(scenario.gas.lp_operation),
+        gas_perp=float(scenario.gas.perp_transaction),
+    )
+
+
 def kernel_inputs(scenario: Scenario) -> KernelInputs:
     split = split_capital(scenario)
     return KernelInputs(
@@ -295,6 +336,7 @@ def kernel_inputs(scenario: Scenario) -> KernelInputs:
         pool=pool_params(scenario, split),
         hedge=hedge_params(scenario),
         grid=grid_params(scenario, split),
+        manage=management_params(scenario),
         options=option_params(scenario),
         venue=venue_params(scenario),
     )

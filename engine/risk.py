@@ -76,6 +76,8 @@ ATTRIBUTION: tuple[Part, ...] = (
     Part("perp_pnl", "perp price P&L", "perp_pnl", 1.0),
     Part("trading_costs", "trading costs", "trading_costs", -1.0),
     Part("liquidation_losses", "liquidation losses", "liquidation_loss", -1.0),
+    Part("swap_costs", "pool swap costs", "swap_costs", -1.0),  # [issue6-lp]
+    Part("gas", "gas", "gas", -1.0),  # [issue6-lp]
     Part("option_premium", "option premia", "option_premium", -1.0, True),
     Part("option_payoff", "option payoffs", "option_payoff", 1.0, True),
     Part("option_value", "options marked at the horizon", "option_value", 1.0, True),

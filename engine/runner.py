@@ -148,9 +148,7 @@ def block_values(scn: Scenario, result: BlockResult) -> dict[str, np.ndarray]:
     paths as `sample_<field>` arrays (n_record, n_time)."""
     split = split_capital(scn)
     values = dict(result.outputs)
-    lp_pnl = values["lp_value"] - split.lp_value
     values["hodl_pnl"] = split.x0 * (values["final_price"] - scn.market.spot)
-    values["unhedged_pnl"] = scn.capital / split.lp_value * (lp_pnl + values["fees"])
     for f, name in enumerate(SAMPLE_OUTPUTS):
         values[f"sample_{name}"] = result.record[:, :, f]
     return values

@@ -114,10 +114,31 @@ class FeesSpec(_Spec):
     noise_volume_to_tvl_per_day: float = Field(0.0, ge=0.0)
 
 
+class RerangeSpec(_Spec):
+    """[issue6-lp] Re-centring a v3 range that the price has left: withdraw everything, swap to
+    the new range's composition (paying the pool's fee tier and `pool.swap_slippage_bps` on the
+    amount swapped), mint the new range around the price. The hedge follows the new delta at once.
+
+    `none`: never (default). `exit`: at the first grid point with the price out of range.
+    `out_for_hours`: once the price has been out of range at every grid point for that long.
+    """
+
+    trigger: Literal["none", "exit", "out_for_hours"] = "none"
+    out_for_hours: float = Field(24.0, gt=0.0)
+    """Hours out of range (at consecutive grid points) before re-ranging; a multiple of step_hours."""
+    width: float | None = Field(None, gt=0.0)
+    """Log-width ln(Pb / Pa) of the new range, centred in log on the price (Pa = P e^{-w/2},
+    Pb = P e^{w/2}); null: the original relative range, Pa = P (1 + lower), Pb = P (1 + upper)."""
+
+
 class PoolSpec(_Spec):
     type: Literal["v2", "v3"] = "v2"
     range: RangeSpec = RangeSpec()
     fees: FeesSpec = FeesSpec()
+    rerange: RerangeSpec = RerangeSpec()
+    swap_slippage_bps: float = Field(0.0, ge=0.0, lt=10000.0)
+    """[issue6-lp] Slippage of the swaps between the pool's tokens (re-ranging, margin moves), in
+    basis points of the amount swapped, on top of `fees.fee_tier`."""
 
     @model_validator(mode="after")
     def _range_only_for_v3(self) -> PoolSpec:
@@ -128,7 +149,17 @@ class PoolSpec(_Spec):
                 f"range = {self.range.model_dump()}: a v2 pool is full range; "
                 "a range needs pool.type: v3"
             )
+        if self.type == "v2" and self.rerange.trigger != "none":
+            raise ValueError(
+                f"rerange = {self.rerange.model_dump()}: a v2 pool is full range and never out "
+                "of range; re-ranging needs pool.type: v3"
+            )
         return self
+
+    @property
+    def swap_cost_rate(self) -> float:
+        """Cost of a swap between the pool's tokens as a fraction of the amount swapped."""
+        return self.fees.fee_tier + self.swap_slippage_bps * 1e-4
 
 
 class RebalanceSpec(_Spec):
@@ -221,6 +252,11 @@ class HedgeSpec(_Spec):
     taker_fee: float = Field(0.0005, ge=0.0, lt=1.0)
     slippage_bps: float = Field(2.0, ge=0.0, lt=10000.0)
     rebalance: RebalanceSpec = RebalanceSpec()
+    after_liquidation: Literal["unhedged", "rehedge"] = "unhedged"
+    """[issue6-lp] After a liquidation: stay unhedged, or re-open the target short (ratio x delta)
+    after `rehedge_cooldown_hours`, its collateral (notional / leverage) funded from the pool."""
+    rehedge_cooldown_hours: float = Field(24.0, ge=0.0)
+    """Hours from a liquidation to the re-hedge; a multiple of step_hours (0: the same step)."""
     tiers: list[TierSpec] = Field(default_factory=list)
     """Tiered maintenance brackets, caps increasing; when set they replace maintenance_margin
     (which must then stay at its default). Empty: the flat maintenance_margin."""
@@ -290,6 +326,49 @@ class HedgeSpec(_Spec):
                     "the short would be liquidated at once"
                 )
         return self
+
+
+class MarginSpec(_Spec):
+    """[issue6-lp] Margin management of the short from the pool. The margin ratio is
+    equity / (q P). Below `topup_below` liquidity is withdrawn from the pool (pro rata, so the
+    delta falls too; the risky part sold at the pool's fee tier + swap slippage) to bring the
+    ratio back to `topup_to`; above `sweep_above` the excess over `topup_to` goes back to the pool.
+    Decided at grid points, after the rebalancing policy. null: off (default)."""
+
+    topup_below: float | None = Field(None, gt=0.0)
+    topup_to: float | None = Field(None, gt=0.0)
+    sweep_above: float | None = Field(None, gt=0.0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MarginSpec:
+        if (self.topup_below is not None or self.sweep_above is not None) and self.topup_to is None:
+            raise ValueError(
+                "topup_to = None: top-ups and sweeps need the ratio they restore (topup_to)"
+            )
+        if self.topup_to is not None and self.topup_below is None and self.sweep_above is None:
+            raise ValueError(
+                f"topup_to = {self.topup_to!r}: has no effect without topup_below or sweep_above"
+            )
+        if self.topup_below is not None and self.topup_to is not None:
+            if self.topup_to <= self.topup_below:
+                raise ValueError(
+                    f"topup_to = {self.topup_to!r}: must exceed topup_below ({self.topup_below!r})"
+                )
+        if self.sweep_above is not None and self.topup_to is not None:
+            if self.sweep_above <= self.topup_to:
+                raise ValueError(
+                    f"sweep_above = {self.sweep_above!r}: must exceed topup_to ({self.topup_to!r})"
+                )
+        return self
+
+
+class GasSpec(_Spec):
+    """[issue6-lp] Gas, quote units per transaction. An LP operation: the opening mint, each
+    withdrawal or deposit (top-up, sweep, re-hedge funding) and each re-range. A perp transaction:
+    the opening trade, each rebalance, each margin top-up or sweep and each re-hedge."""
+
+    lp_operation: float = Field(0.0, ge=0.0)
+    perp_transaction: float = Field(0.0, ge=0.0)
 
 
 class CoverSpec(_Spec):
@@ -368,6 +447,8 @@ class Scenario(_Spec):
     market: MarketSpec = MarketSpec()
     pool: PoolSpec = PoolSpec()
     hedge: HedgeSpec = HedgeSpec()
+    margin: MarginSpec = MarginSpec()
+    gas: GasSpec = GasSpec()
     venue: VenueSpec = VenueSpec()
     output: OutputSpec = OutputSpec()
     sweep: dict[str, list[Any]] = Field(default_factory=dict)
@@ -394,7 +475,27 @@ class Scenario(_Spec):
         return self
 
     @model_validator(mode="after")
-    def _options_and_tiers_fit(self) -> Scenario:
+    def _management_is_consistent(self) -> Scenario:  # [issue6-lp]
+        m = self.hedge.maintenance_margin
+        for field, ratio in (
+            ("margin.topup_below", self.margin.topup_below),
+            ("margin.topup_to", self.margin.topup_to),
+        ):
+            if ratio is not None and ratio <= m:
+                raise ValueError(f"{field} = {ratio!r}: must exceed hedge.maintenance_margin {m!r}")
+        clocks = [("hedge.rehedge_cooldown_hours", self.hedge.rehedge_cooldown_hours, 0)]
+        if self.pool.rerange.trigger == "out_for_hours":
+            clocks.append(("pool.rerange.out_for_hours", self.pool.rerange.out_for_hours, 1))
+        for field, hours, least in clocks:
+            k = hours / self.step_hours
+            if abs(k - round(k)) > _GRID_TOLERANCE * max(1.0, k) or round(k) < least:
+                raise ValueError(
+                    f"{field} = {hours!r}: must be a whole multiple of step_hours {self.step_hours!r}"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _options_and_tiers_fit(self) -> Scenario:  # [issue6-venue]
         opts = self.hedge.options
         if opts.kind != "none":
             k = opts.tenor_days * 24.0 / self.step_hours

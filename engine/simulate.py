@@ -47,6 +47,7 @@ def run_block(
         inputs.pool,
         inputs.hedge,
         inputs.grid,
+        inputs.manage,
         inputs.options,
         inputs.venue,
         np.uint64(seed),

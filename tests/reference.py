@@ -20,7 +20,10 @@ xoshiro256++). Everything else is recomputed here from the scenario:
   (q (1 + m))); Brownian-bridge crossing of the diffusive leg,
   executes at P_liq; a jump through executes at the post-jump price; recovered
   max(E_exec - penalty q P_exec, 0);
-- order of a step (§6), statistics and outputs (§7).
+- order of a step (§6), statistics and outputs (§7);
+- issue 6 (docs/model-notes.md, "Moves between the pool and the perp"): margin top-ups and sweeps,
+  re-hedging after a cooldown, v3 re-ranging and gas, written with token amounts (the withdrawn
+  fraction of the position, the swap found by bisection), not with the kernel's closed forms.
 """
 
 from __future__ import annotations
@@ -92,6 +95,47 @@ class Pool:
     def in_range(self, p: float) -> bool:
         return self.pa <= p <= self.pb
 
+    def unit_amounts(self, p: float) -> tuple[float, float]:
+        """(x, y) per unit of liquidity at p."""
+        saved, self.liquidity = self.liquidity, 1.0
+        try:
+            return self.amounts(p)
+        finally:
+            self.liquidity = saved
+
+
+def bisect(g: Any, lo: float, hi: float) -> float:
+    """A root of the increasing-or-decreasing g on [lo, hi] (g(lo), g(hi) of opposite signs)."""
+    glo = g(lo)
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if (g(mid) > 0.0) == (glo > 0.0):
+            lo, glo = mid, g(mid)
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def rerange(pool: Pool, p: float, pa: float, pb: float, c: float) -> float:
+    """Withdraw the whole position at p, swap to the composition of [pa, pb] paying c on the input,
+    mint [pa, pb] with the rest. Returns the swap cost (quote)."""
+    x, y = pool.amounts(p)
+    pool.pa, pool.pb = pa, pb
+    ux, uy = pool.unit_amounts(p)
+    share = ux * p / (ux * p + uy)
+
+    def gap(risky: float, quote: float) -> float:  # risky value above the new share of the total
+        return risky - share * (risky + quote)
+
+    if gap(x * p, y) > 0.0:  # sell s of risky value for s (1 - c) quote
+        s = bisect(lambda s: gap(x * p - s, y + s * (1.0 - c)), 0.0, x * p)
+        risky, quote = x * p - s, y + s * (1.0 - c)
+    else:  # buy: s quote for s (1 - c) of risky value
+        s = bisect(lambda s: gap(x * p + s * (1.0 - c), y - s), 0.0, y)
+        risky, quote = x * p + s * (1.0 - c), y - s
+    pool.liquidity = (risky + quote) / (ux * p + uy)
+    return c * s
+
 
 def capital_split(scn: Scenario) -> tuple[float, float]:
     """(V0, C0): K = V0 + h x0 P0 / leverage, with x0 P0 = a V0, a the risky share at spot."""
@@ -128,6 +172,22 @@ def ou_loads(kappa: float, eta: float, rho: float, dt: float) -> tuple[float, fl
         d, var, cov = 1.0, eta * eta * dt, rho * eta * dt
     a = cov / math.sqrt(dt)
     return d, a, math.sqrt(max(var - a * a, 0.0))
+
+
+def step_fees(scn: Scenario, lp: Pool, p0: float, p1: float, value_before: float) -> float:
+    """LP fees over a step from p0 to p1 (left point; apr or arbitrage + noise volume)."""
+    spec = scn.pool.fees
+    dt = scn.step_hours / HOURS_PER_YEAR
+    earned = 0.0
+    if spec.model == "apr":
+        if lp.in_range(p0):
+            earned += spec.apr * value_before * dt
+    elif spec.model == "arbitrage":
+        earned += spec.fee_tier * abs(lp.amounts(p1)[1] - lp.amounts(p0)[1])
+        if lp.in_range(p0):
+            days = scn.step_hours / 24.0
+            earned += spec.fee_tier * spec.noise_volume_to_tvl_per_day * value_before * days
+    return earned
 
 
 def liquidation_price(scn: Scenario, cash: float, entry: float, q: float) -> float:
@@ -197,6 +257,28 @@ def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
     def equity(p: float) -> float:
         return cash + q * (entry - p)
 
+    # issue 6: moves between the pool and the perp, re-ranging, gas
+    below = -math.inf if scn.margin.topup_below is None else scn.margin.topup_below
+    above = math.inf if scn.margin.sweep_above is None else scn.margin.sweep_above
+    restore = scn.margin.topup_to
+    c_swap = scn.pool.fees.fee_tier + scn.pool.swap_slippage_bps * 1e-4
+    g_lp, g_perp = scn.gas.lp_operation, scn.gas.perp_transaction
+    rr = scn.pool.rerange
+    rerange_after = {
+        "none": 0,
+        "exit": 1,
+        "out_for_hours": round(rr.out_for_hours / scn.step_hours),
+    }[rr.trigger]
+    rehedge = hedge.after_liquidation == "rehedge"
+    cooldown_steps = round(hedge.rehedge_cooldown_hours / scn.step_hours)
+    gas = g_lp + (g_perp if q > 0.0 else 0.0)
+    gas_u = g_lp
+    swap_costs = topped_up = swept = 0.0
+    n_topups = n_sweeps = n_reranges = n_rehedges = n_liquidations = 0
+    hedged, rehedge_at, out_steps = True, 0, 0
+    shadow = Pool(scn, v0)  # the unhedged benchmark's own position (no margin moves)
+    fees_u = 0.0
+
     every_rebalance = round(hedge.rebalance.every_hours / scn.step_hours)
 
     price, log_p = p0, math.log(p0)
@@ -205,7 +287,7 @@ def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
     liquidated, liquidation_time, n_rebalances = False, math.nan, 0
     events: list[str] = []
 
-    wealth = value_lp + equity(price)
+    wealth = value_lp + equity(price) - gas
     peak = max(scn.capital, wealth)
     max_dd = (peak - wealth) / peak
 
@@ -247,21 +329,38 @@ def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
                 exec_price, why = price_new, "funding"
 
         # 4. LP fees over the step (left point), then revalue
-        fee_model = scn.pool.fees
-        if fee_model.model == "apr":
-            if pool.in_range(price):
-                fees += fee_model.apr * value_lp * dt
-        elif fee_model.model == "arbitrage":
-            fees += fee_model.fee_tier * abs(pool.amounts(price_new)[1] - pool.amounts(price)[1])
-            if pool.in_range(price):
-                days = scn.step_hours / 24.0
-                fees += fee_model.fee_tier * fee_model.noise_volume_to_tvl_per_day * value_lp * days
+        fees += step_fees(scn, pool, price, price_new, value_lp)
+        fees_u += step_fees(scn, shadow, price, price_new, shadow.value(price))
         value_lp = pool.value(price_new)
 
-        # 5. rebalancing policy (never after a liquidation: the LP stays unhedged)
-        if not liquidated and exec_price is None and hedge.rebalance.policy != "none":
+        # 4b. re-range once out of range long enough (both positions: the bounds are shared)
+        reranged = False
+        if rerange_after:
+            out_steps = 0 if pool.in_range(price_new) else out_steps + 1
+            if out_steps >= rerange_after and pool.liquidity > 0.0:
+                if rr.width is None:
+                    pa = price_new * (1.0 + scn.pool.range.lower)
+                    pb = price_new * (1.0 + scn.pool.range.upper)
+                else:
+                    pa, pb = price_new * math.exp(-rr.width / 2), price_new * math.exp(rr.width / 2)
+                swap_costs += rerange(pool, price_new, pa, pb, c_swap)
+                rerange(shadow, price_new, pa, pb, c_swap)
+                value_lp = pool.value(price_new)
+                gas += g_lp
+                gas_u += g_lp
+                n_reranges += 1
+                out_steps = 0
+                reranged = True
+                events.append("rerange")
+
+        # 5. rebalancing policy (not while unhedged after a liquidation); after a re-range the
+        # hedge follows the new delta whatever the policy
+        recheck = False
+        if hedged and exec_price is None and (hedge.rebalance.policy != "none" or reranged):
             target = hedge.ratio * pool.amounts(price_new)[0]
-            if hedge.rebalance.policy == "periodic":
+            if reranged:
+                due = target != q
+            elif hedge.rebalance.policy == "periodic":
                 due = (k + 1) % every_rebalance == 0 and target != q
             else:
                 due = abs(q - target) > hedge.rebalance.band * target
@@ -271,20 +370,83 @@ def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
                 entry, q = price_new, target
                 costs += cost
                 n_rebalances += 1
-                if q > 0.0 and equity(price_new) <= hedge.maintenance_at(q * price_new):
-                    exec_price, why = price_new, "rebalance"
+                gas += g_perp
+                recheck = True
+
+        # 5b. margin top-up from the pool, or sweep back to it
+        if q > 0.0 and exec_price is None and restore is not None:
+            notional = q * price_new
+            ratio = equity(price_new) / notional
+            x, y = pool.amounts(price_new)
+            if ratio < below and pool.liquidity > 0.0:
+                # withdraw the fraction phi of the tokens, sell its risky part for quote
+                needed = restore * notional - equity(price_new)
+                phi = min(needed / (y + x * price_new * (1.0 - c_swap)), 1.0)
+                received = phi * (y + x * price_new * (1.0 - c_swap))
+                swap_costs += phi * x * price_new * c_swap
+                pool.liquidity *= 1.0 - phi
+                cash += received
+                topped_up += received
+                n_topups += 1
+                gas += g_lp + g_perp
+                recheck = True
+                events.append("topup")
+            elif ratio > above:
+                amount = equity(price_new) - restore * notional
+                ux, uy = pool.unit_amounts(price_new)
+                # buy s of risky with quote so that the deposit (dx, dy) has the tokens' ratio
+                s = amount * ux * price_new / ((1.0 - c_swap) * uy + ux * price_new)
+                dx, dy = s * (1.0 - c_swap) / price_new, amount - s
+                pool.liquidity += dy / uy if uy > 0.0 else dx / ux
+                swap_costs += c_swap * s
+                cash -= amount
+                swept += amount
+                n_sweeps += 1
+                gas += g_lp + g_perp
+                recheck = True
+                events.append("sweep")
+            value_lp = pool.value(price_new)
+        if recheck and q > 0.0 and equity(price_new) <= hedge.maintenance_at(q * price_new):
+            exec_price, why = price_new, "rebalance"
 
         if exec_price is not None:
             e_exec = equity(exec_price)
             recovered = max(e_exec - penalty * q * exec_price, 0.0)
             liquidation_loss += e_exec - recovered
             cash, entry, q = recovered, 0.0, 0.0
-            liquidated, liquidation_time = True, (k + 1) * scn.step_hours / 24.0
+            if not liquidated:
+                liquidation_time = (k + 1) * scn.step_hours / 24.0
+            liquidated, hedged = True, False
+            n_liquidations += 1
+            rehedge_at = k + cooldown_steps
             events.append(why)
+
+        # 5c. re-hedge after the cooldown: collateral notional / leverage, from the pool
+        if rehedge and not hedged and k >= rehedge_at and pool.amounts(price_new)[0] > 0.0:
+            x, y = pool.amounts(price_new)
+            b = hedge.ratio * x * price_new / hedge.leverage
+            if b > cash:
+                # the fraction phi withdrawn funds the collateral of the target it leaves
+                phi = (b - cash) / (b + y + x * price_new * (1.0 - c_swap))
+                received = phi * (y + x * price_new * (1.0 - c_swap))
+                swap_costs += phi * x * price_new * c_swap
+                pool.liquidity *= 1.0 - phi
+                cash += received
+                topped_up += received
+                gas += g_lp
+                value_lp = pool.value(price_new)
+            q, entry = hedge.ratio * pool.amounts(price_new)[0], price_new
+            cost = cost_rate * q * price_new
+            cash -= cost
+            costs += cost
+            gas += g_perp
+            n_rehedges += 1
+            hedged = True
+            events.append("rehedge")
 
         # 6. running statistics
         log_p, price = log_new, price_new
-        wealth = value_lp + fees + equity(price)
+        wealth = value_lp + fees + equity(price) - gas
         peak = max(peak, wealth)
         max_dd = max(max_dd, (peak - wealth) / peak)
 
@@ -292,7 +454,7 @@ def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
         "pnl": wealth - scn.capital,
         "final_value": wealth,
         "lp_value": value_lp,
-        "il": value_lp - (x0 * price + y0),
+        "il": value_lp - (x0 * price + y0) + topped_up - swept + swap_costs,
         "fees": fees,
         "funding": funding,
         "trading_costs": costs,
@@ -304,5 +466,15 @@ def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
         "n_rebalances": n_rebalances,
         "final_price": price,
         "final_hedge": q,
+        "unhedged_pnl": scn.capital / v0 * (shadow.value(price) - v0 + fees_u) - gas_u,
+        "gas": gas,
+        "swap_costs": swap_costs,
+        "topped_up": topped_up,
+        "swept": swept,
+        "n_topups": n_topups,
+        "n_sweeps": n_sweeps,
+        "n_reranges": n_reranges,
+        "n_rehedges": n_rehedges,
+        "n_liquidations": n_liquidations,
         "events": events,
     }

@@ -78,6 +78,53 @@ SCENARIOS: dict[str, tuple[dict[str, Any], set[str]]] = {
         },
         {"funding"},
     ),
+    # issue 6: every pool <-> perp move, re-ranging and gas (branches: the moves the twin took)
+    "managed": (
+        {
+            "horizon_days": 20,
+            "market.price.model": "merton",
+            "market.price.jump_intensity": 30.0,
+            "market.price.jump_mean": 0.08,
+            "market.price.jump_vol": 0.05,
+            "pool.type": "v3",
+            "pool.range.lower": -0.1,
+            "pool.range.upper": 0.1,
+            "pool.fees.model": "arbitrage",
+            "pool.fees.noise_volume_to_tvl_per_day": 0.5,
+            "pool.rerange.trigger": "out_for_hours",
+            "pool.rerange.out_for_hours": 3,
+            "pool.swap_slippage_bps": 5.0,
+            "hedge.leverage": 8.0,
+            "hedge.after_liquidation": "rehedge",
+            "hedge.rehedge_cooldown_hours": 5,
+            "margin.topup_below": 0.05,
+            "margin.topup_to": 0.12,
+            "margin.sweep_above": 0.3,
+            "gas.lp_operation": 7.5,
+            "gas.perp_transaction": 0.8,
+        },
+        {"topup", "sweep", "rerange", "rehedge"},
+    ),
+    "managed-v3-width-apr": (
+        {
+            "horizon_days": 20,
+            "step_hours": 2,
+            "pool.type": "v3",
+            "pool.range.lower": -0.15,
+            "pool.range.upper": 0.05,
+            "pool.rerange.trigger": "exit",
+            "pool.rerange.width": 0.2,
+            "hedge.leverage": 10.0,
+            "hedge.rebalance.policy": "periodic",
+            "hedge.rebalance.every_hours": 8,
+            "hedge.after_liquidation": "rehedge",
+            "hedge.rehedge_cooldown_hours": 0,
+            "margin.topup_below": 0.04,
+            "margin.topup_to": 0.06,
+            "gas.perp_transaction": 2.0,
+        },
+        {"topup", "rerange"},
+    ),
     "tiered-margin": (  # liquidations in the third bracket, whose amount shifts the barrier
         {
             "horizon_days": 20,
@@ -93,8 +140,30 @@ SCENARIOS: dict[str, tuple[dict[str, Any], set[str]]] = {
     ),
 }
 
-MONEY = ("pnl", "final_value", "lp_value", "il", "fees", "funding", "trading_costs", "perp_pnl")
-EXACT = ("liquidated", "n_rebalances")
+MONEY = (
+    "pnl",
+    "final_value",
+    "lp_value",
+    "il",
+    "fees",
+    "funding",
+    "trading_costs",
+    "perp_pnl",
+    "unhedged_pnl",
+    "gas",
+    "swap_costs",
+    "topped_up",
+    "swept",
+)
+EXACT = (
+    "liquidated",
+    "n_rebalances",
+    "n_topups",
+    "n_sweeps",
+    "n_reranges",
+    "n_rehedges",
+    "n_liquidations",
+)
 
 
 @pytest.fixture(scope="module", params=list(SCENARIOS))
@@ -141,7 +210,7 @@ def test_engine_matches_plain_python_twin(engine_run: tuple[str, xr.Dataset]) ->
             float(got.liquidation_time), twin["liquidation_time"], rtol=1e-14, err_msg=f"{path}"
         )
     missing = SCENARIOS[name][1] - events
-    assert not missing, f"{name}: liquidation branches not exercised: {missing}"
+    assert not missing, f"{name}: branches not exercised: {missing}"
 
 
 def test_twin_capital_split_matches_engine(engine_run: tuple[str, xr.Dataset]) -> None:

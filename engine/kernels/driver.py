@@ -10,14 +10,19 @@ the order of MODEL.md §6:
    jump through the barrier (executes at the post-jump price);
 3. mark the perp to market; step the funding rate; settle funding on funding times; re-check margin;
 4. accrue LP fees on the step; revalue the LP;
-5. apply the rebalancing policy (trading costs); re-check margin;
+   4b. [issue6-lp] re-range a v3 position that has been out of range long enough (the hedge
+       follows the new delta at once in 5);
+5. apply the rebalancing policy (trading costs);
+   5b. [issue6-lp] top up the margin from the pool, or sweep its excess back; re-check margin;
+   5c. [issue6-lp] after the liquidation is executed: re-hedge once the cooldown has passed;
 6. update portfolio value W, its running peak and the maximum drawdown.
-A liquidation flagged in 2, 3 or 5 is executed once, at the end of the step's trading (after 5).
+A liquidation flagged in 2, 3 or 5 is executed once, at the end of the step's trading (after 5b).
 
-Issue 6 (venue and options), each off by default: a pool exploit applies after 4 (the policy in 5
-sees the smaller position); a perp-venue failure, then an option expiry (payoff, and the roll's
-purchase) apply after the liquidation; cover premia accrue on the exposures at the step's start.
-The venue's uniforms come from the path's side stream (`kernels/venue.py`), drawn at its start.
+[issue6-venue] options, venue failure and insurance, each off by default: cover premia accrue on
+the exposures at the step's start; a pool exploit applies after 4 (the moves of 4b-5 see the
+smaller position); after the liquidation: auto-deleveraging, a perp-venue failure (no re-hedge
+after it), then an option expiry (payoff, and the roll's purchase). The venue's uniforms come
+from the path's side stream (`kernels/venue.py`). Live options are marked lazily in 6.
 
 Nothing of size paths x steps is stored: per path only the final summaries (`PathOutputs`) and,
 for the first `record.shape[0]` paths of the block, the state on the observation grid.
@@ -30,7 +35,15 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from engine.kernels.lp import PoolParams, quote_amount, risky_amount, step_fees
+from engine.kernels.lp import PoolParams, amounts, range_fees, risky_share
+from engine.kernels.management import (
+    AFTER_LIQUIDATION_REHEDGE,
+    ManagementParams,
+    margin_move,
+    rehedge_withdrawal,
+    rerange_position,
+    transfer_margin,
+)
 from engine.kernels.market import MERTON, MarketParams, log_jump, next_funding, paid_rate
 from engine.kernels.options import (
     ROLL_AT_EXPIRY,
@@ -108,7 +121,18 @@ class PathOutputs(NamedTuple):
     n_rebalances: np.ndarray
     final_price: np.ndarray
     final_hedge: np.ndarray
-    # issue 6: options hedge and venue failure / insurance
+    # [issue6-lp] pool <-> perp moves, re-ranging, gas (engine/kernels/management.py)
+    unhedged_pnl: np.ndarray
+    gas: np.ndarray
+    swap_costs: np.ndarray
+    topped_up: np.ndarray
+    swept: np.ndarray
+    n_topups: np.ndarray
+    n_sweeps: np.ndarray
+    n_reranges: np.ndarray
+    n_rehedges: np.ndarray
+    n_liquidations: np.ndarray
+    # [issue6-venue] options hedge, venue failure / insurance, auto-deleveraging
     option_premium: np.ndarray
     option_payoff: np.ndarray
     option_value: np.ndarray
@@ -133,8 +157,8 @@ D_JUMP_Z = 4
 
 @njit(nogil=True, cache=True, error_model="numpy")
 def simulate_block(
-    market, pool, hedge, grid, options, venue, seed, first_path, out, record
-):  # pragma: no cover - compiled
+    market, pool, hedge, grid, manage, options, venue, seed, first_path, out, record
+):  # pragma: no cover
     """Simulate paths first_path .. first_path + len(out.pnl) - 1 into `out` (and `record`)."""
     state = np.empty(4, np.uint64)
     draws = np.empty((DRAW_CHUNK, 5))
@@ -151,6 +175,7 @@ def simulate_block(
             pool,
             hedge,
             grid,
+            manage,
             options,
             venue,
             venue_draws,
@@ -192,6 +217,7 @@ def _simulate_path(
     pool: PoolParams,
     hedge: HedgeParams,
     grid: GridParams,
+    manage: ManagementParams,
     options: OptionParams,
     venue: VenueParams,
     venue_draws,
@@ -208,25 +234,32 @@ def _simulate_path(
     rebalance_clock = grid.rebalance_clock
     observe_index = grid.observe_index
     tiers = hedge.tiers
+    # [issue6-lp] the position (L and range) is path state; which moves are on
+    liquidity = pool.liquidity
+    sqrt_lower = pool.sqrt_lower
+    sqrt_upper = pool.sqrt_upper
+    margin_managed = manage.topup_below > -np.inf or manage.sweep_above < np.inf
+    rehedging = manage.after_liquidation == AFTER_LIQUIDATION_REHEDGE
+    moves_liquidity = margin_managed or rehedging
+    reranging = manage.rerange_steps > 0
+    swap_cost = manage.swap_cost
 
     log_p = np.log(market.spot)
     sqrt_p = np.sqrt(market.spot)
     price = market.spot
     f = market.funding_initial
 
-    x = risky_amount(sqrt_p, pool)
+    x = amounts(sqrt_p, liquidity, sqrt_lower, sqrt_upper)[0]
     value_lp = pool.value0
-    value_unit = value_lp  # the LP's value per unit of lp_scale (issue 6)
     q = hedge.ratio * x
     costs = hedge.cost_rate * q * price
     account = grid.collateral + q * price - costs
     log_barrier = log_liquidation_price(account, q, tiers)
 
-    # --- issue 6: options hedge, venue failure and insurance (all off by default) ---------------
+    # [issue6-venue] options hedge, venue failure and insurance, ADL (all off by default)
     options_on = options.active == 1
     venue_on = venue.active == 1
     extras_on = options_on or venue_on
-    lp_scale = 1.0  # fraction of the LP's liquidity left after a pool exploit
     opt_units = 0.0
     put_k = 0.0
     call_k = 0.0
@@ -264,7 +297,6 @@ def _simulate_path(
     entry = price  # the short's average entry price (ADL eligibility)
     adl_events = 0
     adl_cascades = 0
-    # -------------------------------------------------------------------------------------------
 
     fees = 0.0
     funding = 0.0
@@ -273,8 +305,27 @@ def _simulate_path(
     liquidated = False
     liquidation_time = np.nan
     n_rebalances = 0
+    # [issue6-lp] moves: the opening mint (and the opening trade) pay gas
+    hedge_off = False  # True from a liquidation until a re-hedge
+    rehedge_step = 0
+    out_steps = 0
+    gas = manage.gas_lp + (manage.gas_perp if q > 0.0 else 0.0)
+    gas_unhedged = manage.gas_lp
+    swap_costs = 0.0
+    topped_up = 0.0
+    swept = 0.0
+    n_topups = 0
+    n_sweeps = 0
+    n_reranges = 0
+    n_rehedges = 0
+    n_liquidations = 0
+    # the unhedged benchmark (all of K in the pool): its own L when margin moves change ours
+    liquidity_u = liquidity
+    value_u = value_lp
+    x_u = x
+    fees_u = 0.0
 
-    wealth = value_lp + account - q * price
+    wealth = value_lp + account - q * price - gas
     peak = max(grid.capital, wealth)
     max_dd = (peak - wealth) / peak
     if keep:
@@ -289,7 +340,7 @@ def _simulate_path(
         z_funding = draws[j, D_FUNDING]
         u_bridge = draws[j, D_BRIDGE]
 
-        # issue 6: cover premia on the exposures at the step's start, until the venue fails
+        # [issue6-venue] cover premia on the exposures at the step's start, until the venue fails
         if venue_on:
             if venue.pool_cover and not pool_exploited:
                 insurance_premium += venue.pool_premium_dt * value_lp
@@ -328,20 +379,28 @@ def _simulate_path(
                 log_barrier = log_liquidation_price(account, q, tiers)
 
         # 4. LP fees over the step, then revalue
-        # (lp_scale: the liquidity left after a pool exploit; 1.0 leaves every number unchanged)
-        fees += lp_scale * step_fees(sqrt_p, sqrt_new, value_unit, pool)
-        x_unit = risky_amount(sqrt_new, pool)
-        value_unit = x_unit * price_new + quote_amount(sqrt_new, pool)
-        x = lp_scale * x_unit
-        value_lp = lp_scale * value_unit
+        fees += range_fees(sqrt_p, sqrt_new, value_lp, liquidity, sqrt_lower, sqrt_upper, pool)
+        x, y = amounts(sqrt_new, liquidity, sqrt_lower, sqrt_upper)
+        value_lp = x * price_new + y
+        if moves_liquidity:
+            fees_u += range_fees(
+                sqrt_p, sqrt_new, value_u, liquidity_u, sqrt_lower, sqrt_upper, pool
+            )
+            x_u, y_u = amounts(sqrt_new, liquidity_u, sqrt_lower, sqrt_upper)
+            value_u = x_u * price_new + y_u
 
-        # issue 6: a pool exploit in this step takes loss_fraction of the LP position
+        # [issue6-venue] a pool exploit in this step takes loss_fraction of the LP's liquidity
+        # (and of the unhedged benchmark's: the same pool)
         if k == pool_step:
-            lp_scale *= 1.0 - venue.pool_loss
-            x = lp_scale * x_unit
+            liquidity *= 1.0 - venue.pool_loss
             loss = value_lp
-            value_lp = lp_scale * value_unit
+            x, y = amounts(sqrt_new, liquidity, sqrt_lower, sqrt_upper)
+            value_lp = x * price_new + y
             loss -= value_lp
+            if moves_liquidity:
+                liquidity_u *= 1.0 - venue.pool_loss
+                x_u, y_u = amounts(sqrt_new, liquidity_u, sqrt_lower, sqrt_upper)
+                value_u = x_u * price_new + y_u
             pool_exploit_loss += loss
             insurance_payout += claim_paid(
                 loss,
@@ -352,10 +411,37 @@ def _simulate_path(
             )
             pool_exploited = True
 
-        # 5. rebalancing policy
-        if rebalancing and not liquidated and not perp_failed and liquidation_price == 0.0:
+        # [issue6-lp] 4b. re-range: withdraw, swap to the new range's composition, mint
+        reranged = False
+        if reranging:
+            out_steps = out_steps + 1 if (sqrt_new < sqrt_lower or sqrt_new > sqrt_upper) else 0
+            if out_steps >= manage.rerange_steps and liquidity > 0.0:
+                sqrt_lower, sqrt_upper, liquidity, cost = rerange_position(
+                    value_lp, x * price_new, sqrt_new, manage
+                )
+                x, y = amounts(sqrt_new, liquidity, sqrt_lower, sqrt_upper)
+                value_lp = x * price_new + y
+                swap_costs += cost
+                gas += manage.gas_lp
+                if moves_liquidity:  # the unhedged benchmark re-ranges with us
+                    liquidity_u = rerange_position(value_u, x_u * price_new, sqrt_new, manage)[2]
+                    x_u, y_u = amounts(sqrt_new, liquidity_u, sqrt_lower, sqrt_upper)
+                    value_u = x_u * price_new + y_u
+                gas_unhedged += manage.gas_lp
+                n_reranges += 1
+                out_steps = 0
+                reranged = True
+
+        # 5. rebalancing policy (and, after a re-range, the hedge follows the new delta at once)
+        check_margin = False
+        if (
+            (rebalancing or reranged)
+            and not hedge_off
+            and not perp_failed
+            and liquidation_price == 0.0
+        ):
             target = hedge.ratio * x
-            if rebalance_due(q, target, rebalance_clock[k], hedge):
+            if (reranged and q != target) or rebalance_due(q, target, rebalance_clock[k], hedge):
                 traded = target - q
                 cost = hedge.cost_rate * abs(traded) * price_new
                 account += traded * price_new - cost
@@ -364,10 +450,34 @@ def _simulate_path(
                     entry = (q * entry + traded * price_new) / target
                 q = target
                 n_rebalances += 1
-                if is_below_maintenance(account, q, price_new, tiers):
-                    liquidation_price = price_new
+                gas += manage.gas_perp
+                check_margin = True
+
+        # [issue6-lp] 5b. margin top-up from the pool / sweep of the excess back to it
+        if margin_managed and q > 0.0 and liquidation_price == 0.0:
+            notional = q * price_new
+            move = margin_move(account - notional, notional, manage)
+            if move < 0.0 or (move > 0.0 and liquidity > 0.0):  # an empty pool funds nothing
+                liquidity, into_margin, cost = transfer_margin(
+                    move, value_lp, liquidity, sqrt_new, sqrt_lower, sqrt_upper, swap_cost
+                )
+                x, y = amounts(sqrt_new, liquidity, sqrt_lower, sqrt_upper)
+                value_lp = x * price_new + y
+                account += into_margin
+                if into_margin > 0.0:
+                    topped_up += into_margin
+                    n_topups += 1
                 else:
-                    log_barrier = log_liquidation_price(account, q, tiers)
+                    swept -= into_margin
+                    n_sweeps += 1
+                swap_costs += cost
+                gas += manage.gas_lp + manage.gas_perp
+                check_margin = True
+        if check_margin:
+            if is_below_maintenance(account, q, price_new, tiers):
+                liquidation_price = price_new
+            else:
+                log_barrier = log_liquidation_price(account, q, tiers)
 
         if liquidation_price > 0.0:
             recovered = recovered_on_liquidation(account, q, liquidation_price, hedge.penalty)
@@ -375,11 +485,15 @@ def _simulate_path(
             account = recovered
             q = 0.0
             log_barrier = np.inf
+            if not liquidated:
+                liquidation_time = (k + 1) * grid.step_days
             liquidated = True
-            liquidation_time = (k + 1) * grid.step_days
+            hedge_off = True
+            n_liquidations += 1
+            rehedge_step = k + manage.rehedge_steps
 
-        # issue 6: auto-deleveraging: in a cascade step a short in profit against its average
-        # entry is closed by the venue (at the step's price, no fee) with probability p
+        # [issue6-venue] auto-deleveraging: in a cascade step a short in profit against its
+        # average entry is closed by the venue (at the step's price, no fee) with probability p
         if adl_on and q > 0.0 and log_new - log_p <= venue.adl_cascade and price_new < entry:
             adl_cascades += 1
             if uniform(side) <= venue.adl_probability:
@@ -388,8 +502,8 @@ def _simulate_path(
                 log_barrier = np.inf
                 adl_events += 1
 
-        # issue 6: a perp-venue failure takes loss_fraction of the margin account's equity and
-        # ends the short (closed at the step's price, no trading cost)
+        # [issue6-venue] a perp-venue failure takes loss_fraction of the margin account's equity
+        # and ends the short (closed at the step's price, no cost); no re-hedge after it
         if k == perp_step:
             equity = account - q * price_new
             loss = venue.perp_loss * max(equity, 0.0)
@@ -406,35 +520,58 @@ def _simulate_path(
             )
             perp_failed = True
 
-        # issue 6: option expiry (payoff in cash) and the roll's purchase at new strikes; mark
-        if options_on:
-            if k + 1 == expiry_step:
-                option_payoff += opt_units * strip_payoff(price_new, put_k, call_k, options)
-                opt_units = 0.0
-                if options.roll == ROLL_AT_EXPIRY and k + 1 < grid.n_steps:
-                    opt_units = options.size * x
-                    put_k = options.put_strike * price_new
-                    call_k = options.call_strike * price_new
-                    anchor_mark = opt_units * strip_value(
-                        price_new, put_k, call_k, options.tenor, options
-                    )
-                    option_premium += anchor_mark
-                    anchor_price = price_new
-                    anchor_root = np.sqrt(options.tenor)
-                    expiry_step += options.tenor_steps
+        # [issue6-lp] 5c. re-hedge once the cooldown has passed, new collateral from the pool
+        if rehedging and hedge_off and not perp_failed and k >= rehedge_step and x > 0.0:
+            share = risky_share(sqrt_new, sqrt_lower, sqrt_upper)
+            collateral = hedge.ratio * x * price_new * manage.collateral_rate
+            gross = rehedge_withdrawal(collateral, account, value_lp, share, swap_cost)
+            if gross > 0.0:
+                cost = swap_cost * share * gross
+                liquidity = liquidity * ((value_lp - gross) / value_lp)
+                x, y = amounts(sqrt_new, liquidity, sqrt_lower, sqrt_upper)
+                value_lp = x * price_new + y
+                account += gross - cost
+                topped_up += gross - cost
+                swap_costs += cost
+                gas += manage.gas_lp
+            q = hedge.ratio * x
+            cost = hedge.cost_rate * q * price_new
+            account += q * price_new - cost
+            costs += cost
+            gas += manage.gas_perp
+            n_rehedges += 1
+            hedge_off = False
+            entry = price_new
+            log_barrier = log_liquidation_price(account, q, tiers)
+
+        # [issue6-venue] option expiry (payoff in cash) and the roll's purchase at new strikes
+        if options_on and k + 1 == expiry_step:
+            option_payoff += opt_units * strip_payoff(price_new, put_k, call_k, options)
+            opt_units = 0.0
+            if options.roll == ROLL_AT_EXPIRY and k + 1 < grid.n_steps:
+                opt_units = options.size * x
+                put_k = options.put_strike * price_new
+                call_k = options.call_strike * price_new
+                anchor_mark = opt_units * strip_value(
+                    price_new, put_k, call_k, options.tenor, options
+                )
+                option_premium += anchor_mark
+                anchor_price = price_new
+                anchor_root = np.sqrt(options.tenor)
+                expiry_step += options.tenor_steps
 
         # 6. running statistics
         log_p = log_new
         sqrt_p = sqrt_new
         price = price_new
         perp_equity = account - q * price
-        wealth = value_lp + fees + perp_equity
+        wealth = value_lp + fees + perp_equity - gas
         w_known = True
         if extras_on:
             wealth += option_payoff - option_premium + insurance_payout - insurance_premium
-            # issue 6: the Black-76 mark of live options (about one model step per leg) is only
-            # computed when W can matter: at the horizon, on the observation grid of a kept path,
-            # or when bounds on the mark allow a new peak or a new maximum drawdown
+            # [issue6-venue] the Black-76 mark of live options (about one model step per leg) is
+            # only computed when W can matter: at the horizon, on the observation grid of a kept
+            # path, or when bounds on the mark allow a new peak or a new maximum drawdown
             option_mark = 0.0
             if opt_units > 0.0:
                 left = (expiry_step - k - 1) * options.step_years
@@ -472,10 +609,20 @@ def _simulate_path(
             if slot >= 0:
                 _record(record, i, slot, price, wealth, value_lp, perp_equity, q, f)
 
+    if not moves_liquidity:
+        value_u = value_lp
+        fees_u = fees
     out.pnl[i] = wealth - grid.capital
     out.final_value[i] = wealth
     out.lp_value[i] = value_lp
-    out.il[i] = value_lp + pool_exploit_loss - (pool.x0 * price + pool.y0)
+    # [issue6-lp] the LP side beyond HODL: transfers to the margin and swap costs added back
+    out.il[i] = (
+        value_lp
+        - (pool.x0 * price + pool.y0)
+        + (topped_up - swept)
+        + swap_costs
+        + pool_exploit_loss  # [issue6-venue] the exploit is its own part
+    )
     out.fees[i] = fees
     out.funding[i] = funding
     out.trading_costs[i] = costs
@@ -487,6 +634,19 @@ def _simulate_path(
     out.n_rebalances[i] = n_rebalances
     out.final_price[i] = price
     out.final_hedge[i] = q
+    # all of K in the pool, unhedged, on the same paths (LP value and fees are linear in L; gas
+    # is per operation: the opening mint and the re-ranges)
+    scale = grid.capital / pool.value0
+    out.unhedged_pnl[i] = scale * ((value_u - pool.value0) + fees_u) - gas_unhedged
+    out.gas[i] = gas
+    out.swap_costs[i] = swap_costs
+    out.topped_up[i] = topped_up
+    out.swept[i] = swept
+    out.n_topups[i] = n_topups
+    out.n_sweeps[i] = n_sweeps
+    out.n_reranges[i] = n_reranges
+    out.n_rehedges[i] = n_rehedges
+    out.n_liquidations[i] = n_liquidations
     out.option_premium[i] = option_premium
     out.option_payoff[i] = option_payoff
     out.option_value[i] = option_mark

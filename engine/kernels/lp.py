@@ -41,6 +41,55 @@ class PoolParams(NamedTuple):
     noise_fee_dt: float
 
 
+# Position state passed explicitly: liquidity L and the range's sqrt bounds. They are constants of a
+# plain run (`PoolParams`) and path state when liquidity moves or the range is re-centred
+# (engine/kernels/management.py).
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def amounts(sqrt_p, liquidity, sqrt_lower, sqrt_upper):  # pragma: no cover - compiled
+    """(x, y): risky units (the delta) and quote units held by liquidity L on [Pa, Pb] at sqrt(P)."""
+    s = min(max(sqrt_p, sqrt_lower), sqrt_upper)
+    return liquidity * (1.0 / s - 1.0 / sqrt_upper), liquidity * (s - sqrt_lower)
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def value_per_liquidity(sqrt_p, sqrt_lower, sqrt_upper):  # pragma: no cover - compiled
+    """V / L at sqrt(P): the quote value of one unit of liquidity on [Pa, Pb]."""
+    x, y = amounts(sqrt_p, 1.0, sqrt_lower, sqrt_upper)
+    return x * sqrt_p * sqrt_p + y
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def risky_share(sqrt_p, sqrt_lower, sqrt_upper):  # pragma: no cover - compiled
+    """x P / V at sqrt(P): the fraction of the position's value held in the risky token (it does
+    not depend on L, so a pro-rata withdrawal or deposit keeps it)."""
+    x, y = amounts(sqrt_p, 1.0, sqrt_lower, sqrt_upper)
+    risky = x * sqrt_p * sqrt_p
+    return risky / (risky + y)
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def range_fees(
+    sqrt_before, sqrt_after, value_before, liquidity, sqrt_lower, sqrt_upper, pool
+):  # pragma: no cover - compiled
+    """Fee income over one step from P_before to P_after of liquidity L on [Pa, Pb], quote units
+    (the fee model and rates from `pool`)."""
+    if pool.fee_model == FEES_NONE:
+        return 0.0
+    earning = sqrt_lower <= sqrt_before <= sqrt_upper
+    if pool.fee_model == FEES_APR:
+        return pool.fee_apr_dt * value_before if earning else 0.0
+    y_after = amounts(sqrt_after, liquidity, sqrt_lower, sqrt_upper)[1]
+    y_before = amounts(sqrt_before, liquidity, sqrt_lower, sqrt_upper)[1]
+    volume = abs(y_after - y_before)
+    noise = pool.noise_fee_dt * value_before if earning else 0.0
+    return pool.fee_tier * volume + noise
+
+
+# The same with the position of `PoolParams` (its constant L and range).
+
+
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
 def clipped_sqrt_price(sqrt_p, pool):  # pragma: no cover - compiled
     return min(max(sqrt_p, pool.sqrt_lower), pool.sqrt_upper)
