@@ -4,10 +4,10 @@ path-steps per second, against the same scenario without them.
     python -m benchmarks.features                 # 4096 paths x 2160 steps, 5 repeats
     python -m benchmarks.features --paths 1024 --repeats 3 --json /tmp/features.json
 
-Each repeat times the baseline (the default scenario) and then every feature case on the same
-paths, back to back in one process (single thread, `run_block`), after a warm-up that compiles or
-loads the kernel. Rates drift on a shared VM (see benchmarks/README.md: read ratios, not rates), so
-the figure to read is each case's time over the baseline's in the same repeat: the median and the
+Each repeat times, for every case, the baseline (the default scenario) and then the case on the
+same paths, back to back in one process (single thread, `run_block`), after a warm-up that compiles
+or loads the kernel. Rates drift on a shared VM (see benchmarks/README.md: read ratios, not rates),
+so the figure to read is each case's time over its paired baseline's: the median and the
 [min, max] over the repeats.
 """
 
@@ -72,17 +72,24 @@ def main(argv: list[str] | None = None) -> int:
         run_block(inputs[name][1], scn.seed, 0, 16, 0)  # compile or load, touch the code paths
     n_steps = next(iter(inputs.values()))[0].n_steps
     path_steps = args.paths * n_steps
+    base_scn, base_inputs = inputs["baseline (default)"]
+
+    def timed(scn: Any, kin: Any) -> float:
+        t0 = time.thread_time()
+        run_block(kin, scn.seed, 0, args.paths, 0)
+        return time.thread_time() - t0
+
     times: dict[str, list[float]] = {name: [] for name in CASES}
+    base_times: dict[str, list[float]] = {name: [] for name in CASES}
     for r in range(args.repeats):
         print(f"repeat {r + 1}/{args.repeats}", file=sys.stderr)
         for name, (scn, kin) in inputs.items():
-            t0 = time.thread_time()
-            run_block(kin, scn.seed, 0, args.paths, 0)
-            times[name].append(time.thread_time() - t0)
-    base = times["baseline (default)"]
+            # each case right after its own baseline run: the pair sees the machine alike
+            base_times[name].append(timed(base_scn, base_inputs))
+            times[name].append(timed(scn, kin))
     rows = []
     for name, ts in times.items():
-        ratios = [t / b for t, b in zip(ts, base, strict=True)]
+        ratios = [t / b for t, b in zip(ts, base_times[name], strict=True)]
         rows.append(
             {
                 "case": name,

@@ -605,3 +605,41 @@ def test_adl_with_policy_none_leaves_the_lp_unhedged(run: Any) -> None:
     assert np.all(ds.adl_events.values == ds.adl_cascades.values)  # p = 1: every cascade
     assert np.all(ds.final_hedge.values[hit] == 0.0)
     assert not np.any(ds.liquidated.values[hit])  # no short left to liquidate
+
+
+def test_identity_with_both_halves_of_issue_6() -> None:
+    """Pool <-> perp moves, re-ranging and gas (issue6-lp) with tiers, options, venue failures,
+    cover and ADL (issue6-venue): the attribution still adds up to the P&L on every path."""
+    from conftest import _run
+
+    over = {
+        **VENUE,
+        "step_hours": 4,
+        "market.price.model": "merton",
+        "market.price.jump_intensity": 20.0,
+        "market.price.jump_mean": -0.03,
+        "pool.type": "v3",
+        "pool.rerange.trigger": "out_for_hours",
+        "pool.rerange.out_for_hours": 8,
+        "hedge.leverage": 6.0,
+        "hedge.tiers": TIERS,
+        "hedge.after_liquidation": "rehedge",
+        "hedge.rehedge_cooldown_hours": 8,
+        "hedge.options.kind": "strangle",
+        "hedge.options.tenor_days": 20,
+        "margin.topup_below": 0.08,
+        "margin.topup_to": 0.15,
+        "margin.sweep_above": 0.4,
+        "gas.lp_operation": 10.0,
+        "gas.perp_transaction": 1.0,
+        "venue.adl.probability": 0.5,
+    }
+    ds = _run(over, paths=2_000, seed=6)
+    for name in ("n_topups", "n_reranges", "pool_exploited", "perp_venue_failed", "adl_events"):
+        assert ds[name].values.sum() > 0, name
+    parts = risk.attribution_parts(ds)
+    assert "unexplained" not in parts
+    total = sum(p.values for p in parts.values())
+    np.testing.assert_allclose(total, ds.pnl.values, rtol=0, atol=1e-9 * 1e5)
+    # no re-hedge after the perp venue failed: the short stays closed
+    assert np.all(ds.final_hedge.values[ds.perp_venue_failed.values] == 0.0)
