@@ -33,6 +33,7 @@ from engine.scenario import (
     load_scenario,
     parse_grid,
     parse_override,
+    read_scenario_file,
     shipped_scenarios,
 )
 from engine.simulate import DEFAULT_BLOCK_PATHS
@@ -537,6 +538,15 @@ def report_command(
             _err(f"report: {page}")
 
 
+def _written_description(path: Path) -> str | None:
+    """The `description` written in a scenario file, unvalidated (None if unreadable)."""
+    try:
+        value = read_scenario_file(path).get("description")
+    except InputError:
+        return None
+    return value if isinstance(value, str) else None
+
+
 @app.command()
 def scenarios() -> None:
     """List the shipped scenarios with their descriptions."""
@@ -547,7 +557,9 @@ def scenarios() -> None:
             try:
                 description = load_scenario(path).description
             except InputError as exc:
-                description = f"(invalid: {exc})"
+                # e.g. a data-driven scenario whose ${LPHEDGE_DATA} is not set here
+                written = _written_description(path)
+                description = f"{written} [{exc}]" if written else f"(invalid: {exc})"
             typer.echo(f"{name:<{width}}  {description}")
 
 

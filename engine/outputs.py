@@ -50,6 +50,11 @@ PATH_OUTPUTS: dict[str, OutputSpec] = {
     "n_rebalances": OutputSpec("1", "number of rebalancing trades after the opening", np.int32),
     "final_price": OutputSpec("quote/risky", "price of the risky asset at the horizon", np.float64),
     "final_hedge": OutputSpec("risky", "size of the short at the horizon (units)", np.float64),
+    "stressed_share": OutputSpec(
+        "1",
+        "fraction of the steps spent in regimes marked stressed (price model regime; else 0)",
+        np.float64,
+    ),
     # [issue6-lp] pool <-> perp moves, re-ranging, gas
     "unhedged_pnl": OutputSpec(
         "quote",
@@ -115,6 +120,12 @@ SAMPLE_OUTPUTS: dict[str, OutputSpec] = {
     ),
     "hedge_size": OutputSpec("risky", "size of the short (units)", np.float64),
     "funding_rate": OutputSpec("1/interval", "funding rate per funding interval", np.float64),
+    "regime": OutputSpec(
+        "1",
+        "index of the regime in force from this time on (alphabetical order of the names in "
+        "market.price.regime.states; 0 for the other price models)",
+        np.float64,
+    ),
 }
 assert tuple(SAMPLE_OUTPUTS) == RECORD_FIELDS
 

@@ -13,6 +13,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from engine.kernels.driver import GridParams
+from engine.kernels.garch import GARCH, GarchParams
+from engine.kernels.history import BOOTSTRAP, REPLAY, HistoryParams
 from engine.kernels.lp import FEES_APR, FEES_ARBITRAGE, FEES_NONE, PoolParams
 from engine.kernels.management import (
     AFTER_LIQUIDATION_REHEDGE,
@@ -22,10 +24,18 @@ from engine.kernels.management import (
 from engine.kernels.market import GBM, MERTON, MarketParams
 from engine.kernels.options import ROLL_AT_EXPIRY, ROLL_NONE, OptionParams
 from engine.kernels.perp import POLICY_BAND, POLICY_NONE, POLICY_PERIODIC, HedgeParams
+from engine.kernels.regime import REGIME, RegimeParams
 from engine.kernels.venue import VenueParams
-from engine.scenario import Scenario
+from engine.scenario import PriceSpec, Scenario
 
-_PRICE_MODELS = {"gbm": GBM, "merton": MERTON}
+_PRICE_MODELS = {
+    "gbm": GBM,
+    "merton": MERTON,
+    "garch": GARCH,
+    "regime": REGIME,
+    "bootstrap": BOOTSTRAP,
+    "replay": REPLAY,
+}
 _FEE_MODELS = {"none": FEES_NONE, "apr": FEES_APR, "arbitrage": FEES_ARBITRAGE}
 _POLICIES = {"none": POLICY_NONE, "periodic": POLICY_PERIODIC, "band": POLICY_BAND}
 _ROLLS = {"none": ROLL_NONE, "at_expiry": ROLL_AT_EXPIRY}
@@ -111,12 +121,181 @@ def _ou_loads(reversion: float, vol: float, corr: float, dt: float) -> tuple[flo
     return decay, load_price, load_own
 
 
+def _diffusion_constants(
+    drift: float, vol: float, intensity: float, jump_mean: float, jump_vol: float, dt: float
+) -> tuple[float, float, float]:
+    """(log drift, diffusive sd, bridge scale) of one step: (mu - sigma^2/2 - lambda kbar) dt,
+    sigma sqrt(dt), 2 / (sigma^2 dt) (0 without diffusion); kbar = e^{m + v^2/2} - 1."""
+    mean_jump_factor = math.expm1(jump_mean + 0.5 * jump_vol**2)
+    log_drift = (drift - 0.5 * vol**2 - intensity * mean_jump_factor) * dt
+    bridge_scale = 2.0 / (vol**2 * dt) if vol > 0.0 else 0.0
+    return log_drift, vol * math.sqrt(dt), bridge_scale
+
+
+# --------------------------------------------------------------------------------------------
+# [issue5-models] GARCH, regime-switching and historical price models
+
+
+def garch_params(scenario: Scenario) -> GarchParams:
+    """GARCH(1,1) constants on the variance ratio v = h / hbar, hbar = vol^2 dt (inert values for
+    the other models: v stays 1)."""
+    price = scenario.market.price
+    spec = price.garch
+    active = price.model == "garch"
+    dof = float(spec.dof) if active and spec.dof is not None else 0.0
+    initial = 1.0
+    if active and spec.initial_vol is not None:
+        initial = (spec.initial_vol / price.vol) ** 2
+    return GarchParams(
+        alpha=float(spec.alpha) if active else 0.0,
+        beta=float(spec.beta) if active else 0.0,
+        intercept=1.0 - spec.alpha - spec.beta if active else 1.0,
+        dof=dof,
+        gamma_shape=0.5 * dof,
+        t_scale=0.5 * (dof - 2.0) if dof else 0.0,
+        initial_ratio=initial,
+        half_variance=0.5 * price.vol**2 * scenario.dt_years,
+    )
+
+
+def generator_matrix(price: PriceSpec) -> np.ndarray:
+    """The chain's generator Q (per year): Q[i, j] the intensity of a switch i -> j, rows summing
+    to 0; regimes in index order (`PriceSpec.regime_names`, alphabetical)."""
+    names = price.regime_names
+    q = np.zeros((len(names), len(names)))
+    for i, name in enumerate(names):
+        for target, rate in price.regime.states[name].transitions.items():
+            q[i, names.index(target)] = rate
+        q[i, i] = -q[i].sum()
+    return q
+
+
+def stationary_law(q: np.ndarray) -> np.ndarray | None:
+    """The stationary law pi (pi Q = 0, sum 1) of the chain, or None when it is not unique."""
+    n = q.shape[0]
+    if n == 1:
+        return np.ones(1)
+    if np.linalg.matrix_rank(q, tol=1e-12 * max(1.0, float(np.abs(q).max()))) != n - 1:
+        return None
+    system = np.vstack([q.T, np.ones(n)])
+    rhs = np.zeros(n + 1)
+    rhs[-1] = 1.0
+    pi, *_ = np.linalg.lstsq(system, rhs, rcond=None)
+    pi = np.clip(pi, 0.0, None)
+    return pi / pi.sum()
+
+
+def transition_matrix(q: np.ndarray, dt: float) -> np.ndarray:
+    """The exact transition matrix of the chain over dt years, exp(Q dt)."""
+    from scipy.linalg import expm
+
+    p = expm(q * dt)
+    p = np.clip(p, 0.0, None)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def _cumulative(law: np.ndarray) -> np.ndarray:
+    cdf = np.cumsum(law, axis=-1)
+    cdf[..., -1] = 1.0
+    return cdf
+
+
+def regime_params(scenario: Scenario) -> RegimeParams:
+    """Per-regime step constants (one inert regime, the market's own, for the other models)."""
+    price, funding = scenario.market.price, scenario.market.funding
+    dt = scenario.dt_years
+    if price.model != "regime":
+        one = np.ones(1)
+        return RegimeParams(
+            log_drift=np.zeros(1),
+            diffusion=np.zeros(1),
+            bridge_scale=np.zeros(1),
+            jump_cdf=np.ones((1, 1)),
+            jump_mean=np.zeros(1),
+            jump_vol=np.zeros(1),
+            funding_mean=np.zeros(1),
+            stressed=np.zeros(1),
+            transition_cdf=np.ones((1, 1)),
+            initial_cdf=one,
+            jumps=False,
+            switching=False,
+            draw_initial=False,
+        )
+    names = price.regime_names
+    states = [price.regime.states[name] for name in names]
+    constants = []
+    cdfs = []
+    for state in states:
+        value = {
+            key: price.regime_value(state, key)
+            for key in ("drift", "vol", "jump_intensity", "jump_mean", "jump_vol")
+        }
+        constants.append(
+            _diffusion_constants(
+                value["drift"],
+                value["vol"],
+                value["jump_intensity"],
+                value["jump_mean"],
+                value["jump_vol"],
+                dt,
+            )
+        )
+        cdfs.append(_jump_count_cdf(value["jump_intensity"] * dt))
+    width = max(len(c) for c in cdfs)
+    jump_cdf = np.ones((len(states), width))
+    for i, cdf in enumerate(cdfs):
+        jump_cdf[i, : len(cdf)] = cdf
+    q = generator_matrix(price)
+    if price.regime.initial == "stationary":
+        law = stationary_law(q)
+        assert law is not None  # validated in PriceSpec
+    else:
+        law = np.zeros(len(states))
+        law[names.index(price.regime.initial)] = 1.0
+    mean = funding.mean if funding.model == "ou" else 0.0
+    return RegimeParams(
+        log_drift=np.array([c[0] for c in constants]),
+        diffusion=np.array([c[1] for c in constants]),
+        bridge_scale=np.array([c[2] for c in constants]),
+        jump_cdf=jump_cdf,
+        jump_mean=np.array([price.regime_value(s, "jump_mean") for s in states]),
+        jump_vol=np.array([price.regime_value(s, "jump_vol") for s in states]),
+        funding_mean=np.array(
+            [mean if s.funding_mean is None else float(s.funding_mean) for s in states]
+        ),
+        stressed=np.array([1.0 if s.stressed else 0.0 for s in states]),
+        transition_cdf=_cumulative(transition_matrix(q, dt)),
+        initial_cdf=_cumulative(law),
+        jumps=bool(any(price.regime_value(s, "jump_intensity") > 0.0 for s in states)),
+        switching=len(states) > 1,
+        draw_initial=price.regime.initial == "stationary" and len(states) > 1,
+    )
+
+
+def history_params(scenario: Scenario) -> HistoryParams:
+    """The aligned historical steps (engine.history) for bootstrap and replay; inert otherwise."""
+    price = scenario.market.price
+    if price.model not in ("bootstrap", "replay"):
+        return HistoryParams(np.zeros(1), np.zeros(1), np.zeros(1), 0.0, False)
+    from engine.history import load_history
+
+    history = load_history(scenario)
+    return HistoryParams(
+        log_return=history.log_return,
+        log_high=history.log_high,
+        funding=history.funding,
+        restart=scenario.step_hours / price.history.mean_block_hours,
+        from_data=scenario.market.funding.model == "historical",
+    )
+
+
 def market_params(scenario: Scenario) -> MarketParams:
     price, funding = scenario.market.price, scenario.market.funding
     dt = scenario.dt_years
     intensity = price.jump_intensity if price.model == "merton" else 0.0
-    mean_jump_factor = math.expm1(price.jump_mean + 0.5 * price.jump_vol**2)
-    log_drift = (price.drift - 0.5 * price.vol**2 - intensity * mean_jump_factor) * dt
+    log_drift, diffusion, bridge_scale = _diffusion_constants(
+        price.drift, price.vol, intensity, price.jump_mean, price.jump_vol, dt
+    )
     if funding.model == "ou":
         initial, mean = funding.initial_rate, funding.mean
         decay, load_price, load_own = _ou_loads(
@@ -132,8 +311,8 @@ def market_params(scenario: Scenario) -> MarketParams:
         spot=float(scenario.market.spot),
         model=_PRICE_MODELS[price.model],
         log_drift=log_drift,
-        diffusion=price.vol * math.sqrt(dt),
-        bridge_scale=2.0 / (price.vol**2 * dt) if price.vol > 0.0 else 0.0,
+        diffusion=diffusion,
+        bridge_scale=bridge_scale,
         jump_cdf=_jump_count_cdf(intensity * dt),
         jump_mean=float(price.jump_mean),
         jump_vol=float(price.jump_vol),
@@ -143,6 +322,9 @@ def market_params(scenario: Scenario) -> MarketParams:
         funding_load_price=load_price,
         funding_load_own=load_own,
         funding_cap=math.inf if funding.cap is None else float(funding.cap),
+        garch=garch_params(scenario),
+        regime=regime_params(scenario),
+        history=history_params(scenario),
     )
 
 

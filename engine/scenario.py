@@ -13,13 +13,23 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import os
+import re
 from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from engine.errors import InputError
 
@@ -34,10 +44,129 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
-class PriceSpec(_Spec):
-    """Risky-asset price process. `drift` and `vol` are annualised; jumps are Merton log-jumps."""
+HISTORICAL_MODELS = ("bootstrap", "replay")
+_JUMP_MODELS = ("merton", "regime")
 
-    model: Literal["gbm", "merton"] = "gbm"
+
+class GarchSpec(_Spec):
+    """GARCH(1,1) on the per-step log-return (model `garch`; docs/model-notes.md, price models).
+
+    The step's variance is h_k = vol^2 dt x v_k with v_{k+1} = (1 - alpha - beta) + alpha v_k e_k^2
+    + beta v_k, e_k the step's unit-variance innovation: `market.price.vol` is the long-run
+    (unconditional) annualised vol. alpha and beta are per simulation step (per `step_hours`): a
+    fit at another frequency does not carry over unchanged.
+    """
+
+    alpha: float = Field(0.05, ge=0.0)
+    """Weight of the last squared innovation (per step, dimensionless)."""
+    beta: float = Field(0.90, ge=0.0)
+    """Weight of the last variance (per step, dimensionless); alpha + beta < 1."""
+    dof: float | None = Field(None, gt=2.0)
+    """Student-t degrees of freedom nu of the innovations, scaled to unit variance; null: normal."""
+    initial_vol: float | None = Field(None, gt=0.0)
+    """Annualised vol of the first step, sqrt(h_0 / dt); null: the long-run `vol`."""
+
+    @model_validator(mode="after")
+    def _stationary(self) -> GarchSpec:
+        if self.alpha + self.beta >= 1.0:
+            raise ValueError(
+                f"alpha = {self.alpha!r}: alpha + beta = {self.alpha + self.beta!r} must be below "
+                "1 (a finite long-run variance)"
+            )
+        return self
+
+
+class RegimeStateSpec(_Spec):
+    """One regime of the `regime` model. A parameter left null takes the value of the same key in
+    `market.price` (drift, vol, jumps) or `market.funding` (funding_mean)."""
+
+    drift: float | None = None
+    """Annualised drift mu in this regime (E[P] grows at mu while the regime lasts)."""
+    vol: float | None = Field(None, ge=0.0)
+    """Annualised diffusive vol in this regime."""
+    jump_intensity: float | None = Field(None, ge=0.0)
+    """Merton jumps per year in this regime."""
+    jump_mean: float | None = None
+    jump_vol: float | None = Field(None, ge=0.0)
+    funding_mean: float | None = None
+    """Long-run OU funding rate (per funding interval) while this regime lasts."""
+    stressed: bool = False
+    """Counted in the per-path output `stressed_share` (fraction of steps in stressed regimes)."""
+    transitions: dict[str, Annotated[float, Field(ge=0.0)]] = Field(default_factory=dict)
+    """Intensity per year of a switch to each named regime (an absent regime: 0)."""
+
+
+class RegimeSpec(_Spec):
+    """Markov chain over named regimes (model `regime`). The per-step transition matrix is the
+    exact exp(Q dt) of the generator Q built from the intensities."""
+
+    initial: str = "stationary"
+    """Regime at t = 0: a regime name, or `stationary` (drawn from the chain's stationary law)."""
+    states: dict[str, RegimeStateSpec] = Field(default_factory=dict)
+    """The regimes by name; their index (the `regime` field of sampled paths) is the
+    alphabetical order of the names."""
+
+
+class HistorySpec(_Spec):
+    """Historical data of the `bootstrap` and `replay` models (docs/model-notes.md).
+
+    CSV paths: `~` and environment variables (`${LPHEDGE_DATA}`) are expanded; a relative path is
+    taken from the folder of the scenario file that holds it (from the current folder for a value
+    given with --set or in a mapping). The loaded scenario carries the absolute path.
+    """
+
+    prices: str | None = None
+    """Price CSV (`timestamp`, `close`, and `high` when intrabar is `high`); its interval must be
+    step_hours."""
+    funding: str | None = None
+    """Funding CSV (`timestamp`, `funding_rate`): each return is paired with the rate in force
+    over its hour; needed by `market.funding.model: historical`."""
+    start: str | None = None
+    """Steps starting at or after this time are used (ISO date or date-time, UTC; a price's time
+    is its bar's close time); null: from the data's start. A replay starts here."""
+    end: str | None = None
+    """Steps ending at or before this time are used; null: to the data's end."""
+    mean_block_hours: float = Field(168.0, gt=0.0)
+    """Bootstrap: mean length of the resampled blocks, hours (geometric block lengths)."""
+    intrabar: Literal["high", "close"] = "high"
+    """Liquidation test within a step: `high` uses the bar's high (the price's true maximum over
+    the hour); `close` only the grid prices."""
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _date_as_text(cls, value: Any) -> Any:
+        if isinstance(value, datetime | date):  # YAML reads 2022-01-01 as a date
+            return value.isoformat()
+        return value
+
+    @model_validator(mode="after")
+    def _dates(self) -> HistorySpec:
+        from engine.data import parse_time
+
+        moments = {}
+        for key in ("start", "end"):
+            text = getattr(self, key)
+            if text is not None:
+                try:
+                    moments[key] = parse_time(text)
+                except ValueError:
+                    raise ValueError(
+                        f"{key} = {text!r}: not an ISO date (YYYY-MM-DD) or date-time"
+                    ) from None
+        if len(moments) == 2 and moments["start"] >= moments["end"]:
+            raise ValueError(f"end = {self.end!r}: must be after start ({self.start!r})")
+        return self
+
+
+class PriceSpec(_Spec):
+    """Risky-asset price process. `drift` and `vol` are annualised; jumps are Merton log-jumps.
+
+    Models: `gbm`, `merton`, `garch` (GARCH(1,1), Student-t innovations; `vol` is the long-run
+    vol), `regime` (Markov-switching; `regime.states`), `bootstrap` (stationary block bootstrap of
+    historical returns) and `replay` (one historical path); the last two read `history`.
+    """
+
+    model: Literal["gbm", "merton", "garch", "regime", "bootstrap", "replay"] = "gbm"
     drift: float = 0.0
     """Expected growth rate mu of the price, per year: E[P_t] = P0 exp(mu t)."""
     vol: float = Field(0.8, ge=0.0)
@@ -48,24 +177,100 @@ class PriceSpec(_Spec):
     """Merton: mean of the log-jump size."""
     jump_vol: float = Field(0.10, ge=0.0)
     """Merton: standard deviation of the log-jump size."""
+    garch: GarchSpec = GarchSpec()
+    """Model `garch` only."""
+    regime: RegimeSpec = RegimeSpec()
+    """Model `regime` only."""
+    history: HistorySpec = HistorySpec()
+    """Models `bootstrap` and `replay` only."""
 
     @model_validator(mode="after")
     def _jumps_need_merton(self) -> PriceSpec:
-        if self.model == "gbm" and self.jump_intensity > 0.0:
+        if self.model not in _JUMP_MODELS and self.jump_intensity > 0.0:
             raise ValueError(
-                f"jump_intensity = {self.jump_intensity!r}: jumps need market.price.model: merton"
+                f"jump_intensity = {self.jump_intensity!r}: jumps need market.price.model: merton "
+                "(or regime)"
             )
         return self
+
+    @model_validator(mode="after")
+    def _sections_match_the_model(self) -> PriceSpec:
+        for key, models in (
+            ("garch", ("garch",)),
+            ("regime", ("regime",)),
+            ("history", HISTORICAL_MODELS),
+        ):
+            if self.model not in models and getattr(self, key) != type(getattr(self, key))():
+                raise ValueError(
+                    f"{key} = {getattr(self, key).model_dump()}: used only by "
+                    f"market.price.model: {' or '.join(models)} (the model is {self.model})"
+                )
+        if self.model == "garch" and self.vol <= 0.0:
+            raise ValueError(f"vol = {self.vol!r}: garch needs a positive long-run vol")
+        if self.model == "regime":
+            self._check_regimes()
+        if self.model in HISTORICAL_MODELS and self.history.prices is None:
+            raise ValueError(
+                f"history.prices = None: market.price.model: {self.model} needs a price CSV"
+            )
+        return self
+
+    def _check_regimes(self) -> None:
+        states = self.regime.states
+        if not states:
+            raise ValueError("regime.states = {}: the regime model needs at least one regime")
+        if "stationary" in states:
+            raise ValueError("regime.states.stationary = {...}: `stationary` is a reserved name")
+        for name, state in states.items():
+            for target in state.transitions:
+                if target not in states:
+                    raise ValueError(
+                        f"regime.states.{name}.transitions.{target} = "
+                        f"{state.transitions[target]!r}: no regime named {target!r} "
+                        f"(regimes: {', '.join(states)})"
+                    )
+                if target == name:
+                    raise ValueError(
+                        f"regime.states.{name}.transitions.{target} = "
+                        f"{state.transitions[target]!r}: a regime cannot switch to itself"
+                    )
+        initial = self.regime.initial
+        if initial != "stationary" and initial not in states:
+            raise ValueError(
+                f"regime.initial = {initial!r}: no regime of that name "
+                f"(regimes: {', '.join(states)}; or stationary)"
+            )
+        if initial == "stationary" and len(states) > 1:
+            from engine.params import generator_matrix, stationary_law
+
+            if stationary_law(generator_matrix(self)) is None:
+                raise ValueError(
+                    "regime.initial = 'stationary': the chain has no unique stationary law (some "
+                    "regimes cannot be reached from the others); name the initial regime"
+                )
+
+    @property
+    def regime_names(self) -> list[str]:
+        """The regimes in index order: alphabetical (a resolved scenario's JSON sorts its keys,
+        so the order written in the file could not survive a round trip)."""
+        return sorted(self.regime.states)
+
+    def regime_value(self, state: RegimeStateSpec, key: str) -> float:
+        """A regime's parameter, or the price's own when the regime leaves it null."""
+        value = getattr(state, key)
+        return float(getattr(self, key) if value is None else value)
 
 
 class FundingSpec(_Spec):
     """Perpetual funding rate, per funding interval, as a fraction (0.0001 = 0.01 %).
 
     `ou`: Ornstein-Uhlenbeck `df = reversion (mean - f) dt + vol dB`, corr(dB, dW) = corr_with_price;
-    `constant`: the rate stays at `initial` (which defaults to `mean`); `none`: no funding.
+    `constant`: the rate stays at `initial` (which defaults to `mean`); `none`: no funding;
+    `historical`: the rate drawn with each historical return (price models bootstrap and replay,
+    with `market.price.history.funding`).
     """
 
-    model: Literal["ou", "constant", "none"] = "ou"
+    model: Literal["ou", "constant", "none", "historical"] = "ou"
     interval_hours: float = Field(8.0, gt=0.0)
     initial: float | None = None
     """Rate at t = 0; defaults to `mean`."""
@@ -89,6 +294,41 @@ class MarketSpec(_Spec):
     """Initial price P0, quote units per unit of the risky asset."""
     price: PriceSpec = PriceSpec()
     funding: FundingSpec = FundingSpec()
+
+    @model_validator(mode="after")
+    def _price_and_funding_agree(self) -> MarketSpec:
+        price, funding = self.price, self.funding
+        historical_price = price.model in HISTORICAL_MODELS
+        if funding.model == "historical":
+            if not historical_price:
+                raise ValueError(
+                    "funding.model = 'historical': needs market.price.model bootstrap or "
+                    f"replay (the model is {price.model})"
+                )
+            if price.history.funding is None:
+                raise ValueError(
+                    "funding.model = 'historical': needs a funding CSV in "
+                    "market.price.history.funding"
+                )
+        if price.history.funding is not None and funding.model != "historical":
+            raise ValueError(
+                f"price.history.funding = {price.history.funding!r}: used only by "
+                f"market.funding.model: historical (the model is {funding.model})"
+            )
+        if historical_price and funding.model == "ou" and funding.corr_with_price != 0.0:
+            raise ValueError(
+                f"funding.corr_with_price = {funding.corr_with_price!r}: OU funding cannot be "
+                f"correlated with historical returns ({price.model}); use funding model "
+                "historical, or corr_with_price: 0"
+            )
+        if price.model == "regime" and funding.model != "ou":
+            for name, state in price.regime.states.items():
+                if state.funding_mean is not None:
+                    raise ValueError(
+                        f"price.regime.states.{name}.funding_mean = {state.funding_mean!r}: "
+                        f"a regime's funding mean needs funding model ou (it is {funding.model})"
+                    )
+        return self
 
 
 class RangeSpec(_Spec):
@@ -603,6 +843,8 @@ def read_scenario_file(path: Path) -> dict[str, Any]:
         raise InputError("scenario", str(path), f"cannot be read ({exc.strerror})") from None
     try:
         data = yaml.safe_load(text)
+    except ValueError as exc:  # a date-like value YAML cannot make a date of, e.g. 2022-13-01
+        raise InputError("scenario", str(path), f"is not valid YAML ({exc})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -622,7 +864,7 @@ def parse_override(text: str) -> tuple[str, Any]:
         raise InputError("--set", text, "expected KEY=VALUE, e.g. hedge.leverage=5")
     try:
         value = yaml.safe_load(raw) if raw.strip() else None
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError):  # ValueError: a date-like value such as 2022-13-01
         raise InputError(key, raw, "value is not valid YAML") from None
     return key, value
 
@@ -672,6 +914,10 @@ def validate_scenario(data: Mapping[str, Any]) -> Scenario:
         scenario = Scenario.model_validate(dict(data))
     except ValidationError as exc:
         raise _format_validation_error(exc) from None
+    if scenario.market.price.model in HISTORICAL_MODELS:
+        from engine.history import load_history
+
+        load_history(scenario)  # the data exist, parse and cover the horizon, or InputError
     if scenario.sweep:
         sweep_points(scenario)  # raises InputError naming the key and the value
     return scenario
@@ -791,11 +1037,43 @@ def load_scenario(
     elif isinstance(source, Mapping):
         data = dict(source)
     else:
-        data = read_scenario_file(resolve_scenario_path(source))
+        path = resolve_scenario_path(source)
+        data = resolve_data_paths(read_scenario_file(path), path.parent)
     if overrides:
         if isinstance(overrides, Mapping):
             pairs = dict(overrides)
         else:
             pairs = dict(parse_override(item) for item in overrides)
         data = apply_overrides(data, pairs)
-    return validate_scenario(data)
+    return validate_scenario(resolve_data_paths(data, Path.cwd()))
+
+
+DATA_PATH_KEYS = ("market.price.history.prices", "market.price.history.funding")
+"""Scenario keys holding file paths (docs/model-notes.md: historical data)."""
+
+
+def resolve_data_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
+    """`data` (a new mapping if anything changed) with every data path made absolute: `~` and
+    environment variables (`$VAR`, `${VAR}`) expanded, then a relative path taken from `base`
+    (the scenario file's folder, or the current folder). An unset variable is an `InputError`
+    naming the key."""
+    out = data
+    for dotted in DATA_PATH_KEYS:
+        node: Any = data
+        for part in dotted.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, str):
+            continue
+        expanded = os.path.expanduser(os.path.expandvars(node))
+        if "$" in expanded:
+            unset = re.findall(r"\$\{?(\w+)", expanded)
+            raise InputError(
+                dotted,
+                node,
+                f"environment variable {', '.join(unset)} is not set (for the shipped "
+                "data-driven scenarios: the folder of the historical CSV files)",
+            )
+        resolved = str((base / expanded).resolve())
+        if resolved != node:
+            out = apply_overrides(out, {dotted: resolved})
+    return out

@@ -27,6 +27,11 @@ from engine.scenario import apply_overrides
 
 _RECORDS: list[dict[str, Any]] = []
 
+DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+"""The historical ETH data (../shared/data beside the repository; never copied into it)."""
+# the shipped data-driven scenarios name their CSVs as ${LPHEDGE_DATA}/...
+os.environ.setdefault("LPHEDGE_DATA", str(DATA_DIR))
+
 
 class Figures:
     """Recorder and checker of the analytic figures: engine estimate, theory, standard error."""

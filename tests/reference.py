@@ -24,17 +24,38 @@ xoshiro256++). Everything else is recomputed here from the scenario:
 - issue 6 (docs/model-notes.md, "Moves between the pool and the perp"): margin top-ups and sweeps,
   re-hedging after a cooldown, v3 re-ranging and gas, written with token amounts (the withdrawn
   fraction of the position, the swap found by bisection), not with the kernel's closed forms.
+- the newer price models (issue 5; draws read with `draw_model_steps`): GARCH(1,1) on the step's
+  variance h (h' = hbar (1 - alpha - beta) + alpha h e^2 + beta h, drift mu dt - h/2); regimes
+  switched with exp(Q dt) computed by uniformization and a stationary law from the eigenvectors
+  of Q^T; bootstrap and replay steps read from the CSVs with the csv module, the liquidation
+  tested against the bar's high.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+from datetime import UTC
 from typing import Any
 
 import numpy as np
 
-from engine.kernels.driver import D_BRIDGE, D_FUNDING, D_JUMP_U, D_JUMP_Z, D_PRICE, draw_steps
-from engine.kernels.rng import seed_stream
+from engine.kernels.driver import (
+    D_BLOCK,
+    D_BRIDGE,
+    D_FUNDING,
+    D_JUMP_U,
+    D_JUMP_Z,
+    D_PRICE,
+    D_REGIME,
+    D_START,
+    D_T_SCALE,
+    DRAW_WIDTH,
+    draw_model_steps,
+    draw_steps,
+)
+from engine.kernels.rng import seed_stream, uniform
+from engine.params import market_params
 from engine.scenario import Scenario
 
 HOURS_PER_YEAR = 8760.0
@@ -211,6 +232,228 @@ def liquidation_price(scn: Scenario, cash: float, entry: float, q: float) -> flo
     return hi
 
 
+# --------------------------------------------------------------------------------------------
+# The newer price models (issue 5): garch, regime, bootstrap, replay
+
+
+def model_draws(scn: Scenario, seed: int, path: int) -> tuple[float | None, list[dict[str, float]]]:
+    """(the initial-regime uniform or None, the per-step draws by name) of the newer price models,
+    read from the path's stream by the engine's draw_model_steps in its documented order."""
+    price = scn.market.price
+    state = np.empty(4, np.uint64)
+    seed_stream(state, np.uint64(seed), np.int64(path))
+    u_initial = None
+    if price.model == "regime" and price.regime.initial == "stationary":
+        if len(price.regime.states) > 1:
+            u_initial = float(uniform(state))
+    raw = np.zeros((scn.n_steps, DRAW_WIDTH))
+    draw_model_steps(state, raw, scn.n_steps, market_params(scn))
+    names = {
+        "garch": {"z_price": D_PRICE, "z_funding": D_FUNDING, "t_scale": D_T_SCALE},
+        "regime": {
+            "z_price": D_PRICE,
+            "z_funding": D_FUNDING,
+            "u_jump": D_JUMP_U,
+            "z_jump": D_JUMP_Z,
+            "u_regime": D_REGIME,
+        },
+        "bootstrap": {"z_funding": D_FUNDING, "u_block": D_BLOCK, "u_start": D_START},
+        "replay": {"z_funding": D_FUNDING},
+    }[price.model]
+    steps = []
+    for row in raw:
+        step = {name: float(row[col]) for name, col in names.items()}
+        step["u_bridge"] = float(row[D_BRIDGE])
+        step.setdefault("z_price", 0.0)
+        steps.append(step)
+    return u_initial, steps
+
+
+def uniformized_transitions(q: np.ndarray, t: float) -> np.ndarray:
+    """exp(Q t) by uniformization: sum_n Pois(n; lam t) (I + Q/lam)^n, lam >= max exit rate."""
+    lam = max(float(-np.diag(q).min()), 1e-300)
+    step = np.eye(len(q)) + q / lam
+    term, total = np.eye(len(q)), np.zeros_like(q)
+    weight = math.exp(-lam * t)
+    n = 0
+    while n < 10 * (lam * t + 10):
+        total += weight * term
+        n += 1
+        term = term @ step
+        weight *= lam * t / n
+    return total
+
+
+def chain_generator(scn: Scenario) -> tuple[list[str], np.ndarray]:
+    states = scn.market.price.regime.states
+    names = list(states)
+    q = np.zeros((len(names), len(names)))
+    for i, name in enumerate(names):
+        for target, rate in states[name].transitions.items():
+            q[i, names.index(target)] += rate
+            q[i, i] -= rate
+    return names, q
+
+
+def stationary(q: np.ndarray) -> np.ndarray:
+    """pi with pi Q = 0: the eigenvector of Q^T for the eigenvalue closest to 0."""
+    values, vectors = np.linalg.eig(q.T)
+    v = np.real(vectors[:, np.argmin(np.abs(values))])
+    return v / v.sum()
+
+
+def inverse_cdf(u: float, probabilities: np.ndarray | list[float]) -> int:
+    """The smallest j with u <= p_0 + ... + p_j (the last index at worst)."""
+    total = 0.0
+    for j, p in enumerate(probabilities):
+        total += p
+        if u <= total:
+            return j
+    return len(probabilities) - 1
+
+
+_HISTORY_CACHE: dict[str, list[tuple[float, float, float]]] = {}
+
+
+def historical_steps(scn: Scenario) -> list[tuple[float, float, float]]:
+    key = scn.market.price.history.model_dump_json()
+    if key not in _HISTORY_CACHE:
+        _HISTORY_CACHE[key] = _read_historical_steps(scn)
+    return _HISTORY_CACHE[key]
+
+
+def _read_historical_steps(scn: Scenario) -> list[tuple[float, float, float]]:
+    """(log-return, ln(high / close), funding rate in force) of each historical step in the
+    window, read from the CSVs with the csv module: a row stamped T closes at T + 1 interval;
+    a return joins two rows one interval apart; its funding rate is that of the first settlement
+    s >= its end with s - interval <= its start."""
+    import csv
+    from datetime import datetime
+
+    def stamp(text: str) -> int:
+        moment = datetime.fromisoformat(text.strip())
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return int(moment.timestamp())
+
+    spec = scn.market.price.history
+    with open(spec.prices, newline="", encoding="utf-8") as fh:
+        rows = [{k.strip().lower(): v for k, v in row.items()} for row in csv.DictReader(fh)]
+    times = [stamp(r["timestamp"]) for r in rows]
+    spacings = [b - a for a, b in itertools.pairwise(times)]
+    interval = max(set(spacings), key=spacings.count)  # the most common spacing
+    settlements: list[tuple[int, float]] = []
+    funding_interval = 0
+    if spec.funding is not None:
+        with open(spec.funding, newline="", encoding="utf-8") as fh:
+            settlements = [
+                (stamp(r["timestamp"]), float(r["funding_rate"])) for r in csv.DictReader(fh)
+            ]
+        funding_interval = settlements[1][0] - settlements[0][0]
+    lo = stamp(spec.start) if spec.start else -(2**62)
+    hi = stamp(spec.end) if spec.end else 2**62
+    out = []
+    j = 0
+    for (r0, r1), (t0, t1) in zip(itertools.pairwise(rows), itertools.pairwise(times), strict=True):
+        if t1 - t0 != interval:
+            continue
+        a, b = t1, t1 + interval  # price times of the two closes
+        if a < lo or b > hi:
+            continue
+        close0, close1 = float(r0["close"]), float(r1["close"])
+        high = math.log(float(r1["high"]) / close1) if spec.intrabar == "high" else 0.0
+        rate = 0.0
+        if settlements:
+            while j < len(settlements) and settlements[j][0] < b:
+                j += 1
+            if j == len(settlements) or settlements[j][0] - funding_interval > a:
+                continue
+            rate = settlements[j][1]
+        out.append((math.log(close1 / close0), high, rate))
+    return out
+
+
+class NewerPriceModel:
+    """The step of a garch / regime / bootstrap / replay path, from the scenario alone."""
+
+    def __init__(self, scn: Scenario, u_initial: float | None) -> None:
+        self.scn = scn
+        price = scn.market.price
+        self.kind = price.model
+        self.dt = dt = scn.step_hours / HOURS_PER_YEAR
+        self.funding_mean = scn.market.funding.mean
+        if self.kind == "garch":
+            g = price.garch
+            self.alpha, self.beta = g.alpha, g.beta
+            self.hbar = price.vol**2 * dt
+            iv = price.vol if g.initial_vol is None else g.initial_vol
+            self.h = iv * iv * dt
+            self.mu = price.drift
+        elif self.kind == "regime":
+            self.names, q = chain_generator(scn)
+            self.p = uniformized_transitions(q, dt)
+            spec = price.regime
+            if spec.initial == "stationary":
+                law = stationary(q)
+                self.regime = 0 if u_initial is None else inverse_cdf(u_initial, law)
+            else:
+                self.regime = self.names.index(spec.initial)
+            self.states = [spec.states[n] for n in self.names]
+        else:
+            self.data = historical_steps(scn)
+            self.index = 0
+            self.restart = scn.step_hours / price.history.mean_block_hours
+        self.stressed_steps = 0
+
+    def value(self, state: Any, key: str) -> float:
+        v = getattr(state, key)
+        return getattr(self.scn.market.price, key) if v is None else v
+
+    def step(self, k: int, z: dict[str, float]) -> dict[str, float]:
+        """drift, sd, shock, jump, high, theta (OU mean), rate (historical funding or None)."""
+        dt = self.dt
+        out = {"jump": 0.0, "high": 0.0, "theta": self.funding_mean, "rate": math.nan}
+        if self.kind == "garch":
+            e = z["t_scale"] * z["z_price"]
+            out.update(drift=self.mu * dt - 0.5 * self.h, sd=math.sqrt(self.h), shock=e)
+            self.h = (
+                self.hbar * (1.0 - self.alpha - self.beta)
+                + self.alpha * self.h * e * e
+                + self.beta * self.h
+            )
+        elif self.kind == "regime":
+            s = self.states[self.regime]
+            mu, sigma = self.value(s, "drift"), self.value(s, "vol")
+            lam, jm, jv = (self.value(s, x) for x in ("jump_intensity", "jump_mean", "jump_vol"))
+            kbar = math.exp(jm + 0.5 * jv * jv) - 1.0
+            out.update(
+                drift=(mu - 0.5 * sigma * sigma - lam * kbar) * dt,
+                sd=sigma * math.sqrt(dt),
+                shock=z["z_price"],
+            )
+            if lam > 0.0:
+                n = poisson_count(z["u_jump"], lam * dt)
+                out["jump"] = n * jm + math.sqrt(n) * jv * z["z_jump"]
+            if s.funding_mean is not None:
+                out["theta"] = s.funding_mean
+            self.stressed_steps += s.stressed
+            if len(self.states) > 1:
+                self.regime = inverse_cdf(z["u_regime"], self.p[self.regime])
+        else:
+            n = len(self.data)
+            if self.kind == "replay":
+                self.index = k
+            elif k == 0 or z["u_block"] <= self.restart:
+                self.index = math.ceil(z["u_start"] * n) - 1
+            else:
+                self.index = (self.index + 1) % n
+            r, high, rate = self.data[self.index]
+            out.update(drift=r, sd=0.0, shock=0.0, high=high)
+            if self.scn.market.funding.model == "historical":
+                out["rate"] = rate
+        return out
+
+
 def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
     """One path of `scn` under run seed `seed`: the per-path outputs of MODEL §7 (and `events`,
     the liquidation branches taken, for coverage checks)."""
@@ -219,7 +462,12 @@ def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
     dt = scn.step_hours / HOURS_PER_YEAR
     n_steps = scn.n_steps
     merton = price_spec.model == "merton"
-    draws = path_draws(seed, path, n_steps, merton)
+    newer: NewerPriceModel | None = None
+    if price_spec.model in ("garch", "regime", "bootstrap", "replay"):
+        u_initial, draws = model_draws(scn, seed, path)
+        newer = NewerPriceModel(scn, u_initial)
+    else:
+        draws = path_draws(seed, path, n_steps, merton)
 
     # market constants
     mu, sigma = price_spec.drift, price_spec.vol
@@ -293,8 +541,15 @@ def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
 
     for k, z in enumerate(draws):
         # 2. price move; liquidation over the step with the hedge as it was
-        log_diffused = log_p + drift_step + sd_step * z["z_price"]
-        log_new = log_diffused
+        high = 0.0
+        if newer is not None:
+            step = newer.step(k, z)
+            drift_step, sd_step, high = step["drift"], step["sd"], step["high"]
+            log_diffused = log_p + drift_step + sd_step * step["shock"]
+            log_new = log_diffused + step["jump"]
+        else:
+            log_diffused = log_p + drift_step + sd_step * z["z_price"]
+            log_new = log_diffused
         if merton:
             n_jumps = poisson_count(z["u_jump"], lam * dt)
             log_new += n_jumps * jm + math.sqrt(n_jumps) * jv * z["z_jump"]
@@ -304,6 +559,8 @@ def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
             h_log = math.log(liquidation_price(scn, cash, entry, q))
             if log_diffused >= h_log:
                 exec_price, why = math.exp(h_log), "endpoint"
+            elif log_diffused + high >= h_log:
+                exec_price, why = math.exp(h_log), "intrabar"
             elif sd_step > 0.0 and z["u_bridge"] < math.exp(
                 -2.0 * (h_log - log_p) * (h_log - log_diffused) / (sd_step * sd_step)
             ):
@@ -316,7 +573,12 @@ def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
             perp_pnl += q * (price - exec_price)
         else:
             perp_pnl += q * (price - price_new)
-        f = theta + (f - theta) * decay + load_p * z["z_price"] + load_f * z["z_funding"]
+        if newer is not None and not math.isnan(step["rate"]):
+            f = step["rate"]
+        else:
+            if newer is not None and funding_spec.model == "ou":
+                theta = step["theta"]
+            f = theta + (f - theta) * decay + load_p * z["z_price"] + load_f * z["z_funding"]
         hours_before, hours_after = k * scn.step_hours, (k + 1) * scn.step_hours
         settlements = math.floor(hours_after / funding_spec.interval_hours + 1e-9) - math.floor(
             hours_before / funding_spec.interval_hours + 1e-9
@@ -476,5 +738,6 @@ def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
         "n_reranges": n_reranges,
         "n_rehedges": n_rehedges,
         "n_liquidations": n_liquidations,
+        "stressed_share": 0.0 if newer is None else newer.stressed_steps / n_steps,
         "events": events,
     }

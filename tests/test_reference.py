@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 import xarray as xr
+from conftest import DATA_DIR
 from reference import Pool, capital_split, simulate_path
 
 import engine
@@ -125,6 +126,71 @@ SCENARIOS: dict[str, tuple[dict[str, Any], set[str]]] = {
         },
         {"topup", "rerange"},
     ),
+    # [issue5-models] the newer price models
+    "garch-t": (
+        {
+            "horizon_days": 20,
+            "step_hours": 4,
+            "market.price.model": "garch",
+            "market.price.garch": {"alpha": 0.1, "beta": 0.85, "dof": 4.5, "initial_vol": 1.2},
+            "hedge.leverage": 8.0,
+        },
+        {"endpoint", "bridge"},
+    ),
+    "regime": (
+        {
+            "horizon_days": 20,
+            "market.price.model": "regime",
+            "market.price.regime": {
+                "states": {
+                    "calm": {"vol": 1.0, "transitions": {"stressed": 30.0}},
+                    "stressed": {
+                        "vol": 0.2,
+                        "drift": 0.5,
+                        "jump_intensity": 60.0,
+                        "jump_mean": 0.12,
+                        "jump_vol": 0.04,
+                        "funding_mean": -0.001,
+                        "stressed": True,
+                        "transitions": {"calm": 50.0},
+                    },
+                }
+            },
+            "hedge.leverage": 10.0,
+            "hedge.liquidation_penalty": 0.03,
+        },
+        {"endpoint", "bridge", "jump"},
+    ),
+    "bootstrap": (
+        {
+            "horizon_days": 20,
+            "market.price.model": "bootstrap",
+            "market.price.history": {
+                "prices": str(DATA_DIR / "eth_usdt_1h_binance_spot.csv"),
+                "funding": str(DATA_DIR / "eth_usdt_perp_funding_8h_binance.csv"),
+                "start": "2021-01-01",
+                "end": "2022-01-01",
+                "mean_block_hours": 48,
+            },
+            "market.funding.model": "historical",
+            "hedge.leverage": 6.0,
+        },
+        {"endpoint", "intrabar"},
+    ),
+    "replay": (
+        {
+            "horizon_days": 60,
+            "market.price.model": "replay",
+            "market.price.history": {
+                "prices": str(DATA_DIR / "eth_usdt_1h_binance_spot.csv"),
+                "funding": str(DATA_DIR / "eth_usdt_perp_funding_8h_binance.csv"),
+                "start": "2022-06-18",
+            },
+            "market.funding.model": "historical",
+            "hedge.rebalance.policy": "none",
+        },
+        set(),
+    ),
     "tiered-margin": (  # liquidations in the third bracket, whose amount shifts the barrier
         {
             "horizon_days": 20,
@@ -164,6 +230,7 @@ EXACT = (
     "n_rehedges",
     "n_liquidations",
 )
+SHARES = ("stressed_share",)
 
 
 @pytest.fixture(scope="module", params=list(SCENARIOS))
@@ -206,6 +273,8 @@ def test_engine_matches_plain_python_twin(engine_run: tuple[str, xr.Dataset]) ->
         )
         for key in EXACT:
             assert got[key].item() == twin[key], (key, path)
+        for key in SHARES:
+            np.testing.assert_allclose(float(got[key]), twin[key], rtol=1e-12, atol=0)
         np.testing.assert_allclose(  # NaN for both when not liquidated
             float(got.liquidation_time), twin["liquidation_time"], rtol=1e-14, err_msg=f"{path}"
         )

@@ -4,10 +4,12 @@ One call simulates a block of consecutive paths. Each path draws from its own st
 path index), so a block's results do not depend on which other paths share its block. Per step, in
 the order of MODEL.md §6:
 
-1. draw z_price, z_funding, [u_jump, z_jump when Merton], u_bridge -- always, whatever happens;
+1. draw z_price, z_funding, [u_jump, z_jump when Merton], u_bridge -- always, whatever happens
+   (the newer price models draw in their own fixed order: `draw_model_steps`);
 2. move the price (diffusion, then the step's jumps); test liquidation over the step with the hedge
-   as it was: the diffusive leg by its endpoint and the Brownian bridge (executes at P_liq), then a
-   jump through the barrier (executes at the post-jump price);
+   as it was: the diffusive leg by its endpoint (or, for historical steps, its intrabar maximum)
+   and the Brownian bridge with the step's own variance (executes at P_liq), then a jump through
+   the barrier (executes at the post-jump price);
 3. mark the perp to market; step the funding rate; settle funding on funding times; re-check margin;
 4. accrue LP fees on the step; revalue the LP;
    4b. [issue6-lp] re-range a v3 position that has been out of range long enough (the hedge
@@ -35,6 +37,8 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from engine.kernels.garch import GARCH, next_ratio, t_scale
+from engine.kernels.history import BOOTSTRAP, REPLAY, bootstrap_index
 from engine.kernels.lp import PoolParams, amounts, range_fees, risky_share
 from engine.kernels.management import (
     AFTER_LIQUIDATION_REHEDGE,
@@ -44,7 +48,7 @@ from engine.kernels.management import (
     rerange_position,
     transfer_margin,
 )
-from engine.kernels.market import MERTON, MarketParams, log_jump, next_funding, paid_rate
+from engine.kernels.market import MERTON, MarketParams, log_jump, next_funding_to, paid_rate
 from engine.kernels.options import (
     ROLL_AT_EXPIRY,
     OptionParams,
@@ -61,6 +65,7 @@ from engine.kernels.perp import (
     rebalance_due,
     recovered_on_liquidation,
 )
+from engine.kernels.regime import REGIME, pick, regime_log_jump
 from engine.kernels.rng import normal, seed_stream, uniform
 from engine.kernels.venue import (
     N_VENUE_DRAWS,
@@ -81,7 +86,16 @@ REC_LP_VALUE = 2
 REC_PERP_EQUITY = 3
 REC_HEDGE_SIZE = 4
 REC_FUNDING_RATE = 5
-RECORD_FIELDS = ("price", "value", "lp_value", "perp_equity", "hedge_size", "funding_rate")
+REC_REGIME = 6
+RECORD_FIELDS = (
+    "price",
+    "value",
+    "lp_value",
+    "perp_equity",
+    "hedge_size",
+    "funding_rate",
+    "regime",
+)
 
 
 class GridParams(NamedTuple):
@@ -121,6 +135,7 @@ class PathOutputs(NamedTuple):
     n_rebalances: np.ndarray
     final_price: np.ndarray
     final_hedge: np.ndarray
+    stressed_share: np.ndarray
     # [issue6-lp] pool <-> perp moves, re-ranging, gas (engine/kernels/management.py)
     unhedged_pnl: np.ndarray
     gas: np.ndarray
@@ -153,6 +168,12 @@ D_FUNDING = 1
 D_BRIDGE = 2
 D_JUMP_U = 3
 D_JUMP_Z = 4
+# [issue5-models] columns of the newer price models (engine.kernels.garch, .regime, .history)
+D_T_SCALE = 5  # garch: the Student-t factor of z_price
+D_REGIME = 5  # regime: u_regime, the next regime
+D_BLOCK = 5  # bootstrap: u_block, whether a new block starts
+D_START = 6  # bootstrap: u_start, where it starts
+DRAW_WIDTH = 7
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -161,7 +182,7 @@ def simulate_block(
 ):  # pragma: no cover
     """Simulate paths first_path .. first_path + len(out.pnl) - 1 into `out` (and `record`)."""
     state = np.empty(4, np.uint64)
-    draws = np.empty((DRAW_CHUNK, 5))
+    draws = np.zeros((DRAW_CHUNK, DRAW_WIDTH))
     side = np.empty(4, np.uint64)
     venue_draws = np.ones(N_VENUE_DRAWS)
     for i in range(out.pnl.shape[0]):
@@ -199,8 +220,40 @@ def draw_steps(state, draws, n, merton):  # pragma: no cover - compiled
         draws[j, D_BRIDGE] = uniform(state)
 
 
+@njit(nogil=True, cache=True, error_model="numpy")
+def draw_model_steps(state, draws, n, market):  # pragma: no cover - compiled
+    """The random numbers of the next n steps of the newer price models, in their fixed per-step
+    order: garch z_price, z_funding, [the t factor's gamma draws if dof], u_bridge; regime z_price,
+    z_funding, [u_jump, z_jump if any regime jumps], [u_regime if several regimes], u_bridge;
+    bootstrap z_funding, u_block, u_start; replay z_funding."""
+    model = market.model
+    for j in range(n):
+        if model == GARCH:
+            draws[j, D_PRICE] = normal(state)
+            draws[j, D_FUNDING] = normal(state)
+            draws[j, D_T_SCALE] = t_scale(state, market.garch)
+            draws[j, D_BRIDGE] = uniform(state)
+        elif model == REGIME:
+            draws[j, D_PRICE] = normal(state)
+            draws[j, D_FUNDING] = normal(state)
+            if market.regime.jumps:
+                draws[j, D_JUMP_U] = uniform(state)
+                draws[j, D_JUMP_Z] = normal(state)
+            if market.regime.switching:
+                draws[j, D_REGIME] = uniform(state)
+            draws[j, D_BRIDGE] = uniform(state)
+        else:  # BOOTSTRAP, REPLAY: the price move is historical
+            draws[j, D_FUNDING] = normal(state)
+            if model == BOOTSTRAP:
+                draws[j, D_BLOCK] = uniform(state)
+                draws[j, D_START] = uniform(state)
+
+
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def _record(record, i, slot, price, wealth, value_lp, perp_equity, q, f):  # pragma: no cover
+def _record(
+    record, i, slot, price, wealth, value_lp, perp_equity, q, f, regime
+):  # pragma: no cover
+    record[i, slot, REC_REGIME] = regime
     record[i, slot, REC_PRICE] = price
     record[i, slot, REC_VALUE] = wealth
     record[i, slot, REC_LP_VALUE] = value_lp
@@ -228,6 +281,39 @@ def _simulate_path(
 ):  # pragma: no cover - compiled
     keep = i < record.shape[0]
     merton = market.model == MERTON
+    # [issue5-models] the newer price models' state and arrays, hoisted out of their tuples
+    newer_model = market.model > MERTON
+    garch = market.model == GARCH
+    regime_model = market.model == REGIME
+    historical = market.model == BOOTSTRAP or market.model == REPLAY
+    bootstrap = market.model == BOOTSTRAP
+    garch_params = market.garch
+    variance_ratio = garch_params.initial_ratio
+    regimes = market.regime
+    r_log_drift = regimes.log_drift
+    r_diffusion = regimes.diffusion
+    r_bridge_scale = regimes.bridge_scale
+    r_jump_cdf = regimes.jump_cdf
+    r_jump_mean = regimes.jump_mean
+    r_jump_vol = regimes.jump_vol
+    r_funding_mean = regimes.funding_mean
+    r_stressed = regimes.stressed
+    r_transition_cdf = regimes.transition_cdf
+    r_jumps = regimes.jumps
+    r_switching = regimes.switching
+    regime = 0
+    if regime_model and regimes.draw_initial:
+        regime = pick(uniform(state), regimes.initial_cdf)
+    elif regime_model:
+        regime = pick(1.0, regimes.initial_cdf)
+    stressed_steps = 0.0
+    h_return = market.history.log_return
+    h_high = market.history.log_high
+    h_funding = market.history.funding
+    h_restart = market.history.restart
+    h_funding_from_data = market.history.from_data
+    n_history = h_return.shape[0]
+    h_index = 0
     rebalancing = hedge.policy != POLICY_NONE
     # arrays taken out of the parameter tuples once, so the loop holds no reference counting
     funding_events = grid.funding_events
@@ -329,13 +415,16 @@ def _simulate_path(
     peak = max(grid.capital, wealth)
     max_dd = (peak - wealth) / peak
     if keep:
-        _record(record, i, 0, price, wealth, value_lp, account - q * price, q, f)
+        _record(record, i, 0, price, wealth, value_lp, account - q * price, q, f, regime)
 
     for k in range(grid.n_steps):
         # 1. the step's random numbers, always the same count and order
         j = k % DRAW_CHUNK
         if j == 0:
-            draw_steps(state, draws, min(DRAW_CHUNK, grid.n_steps - k), merton)
+            if newer_model:
+                draw_model_steps(state, draws, min(DRAW_CHUNK, grid.n_steps - k), market)
+            else:
+                draw_steps(state, draws, min(DRAW_CHUNK, grid.n_steps - k), merton)
         z_price = draws[j, D_PRICE]
         z_funding = draws[j, D_FUNDING]
         u_bridge = draws[j, D_BRIDGE]
@@ -347,9 +436,53 @@ def _simulate_path(
             if venue.perp_cover and not perp_failed:
                 insurance_premium += venue.perp_premium_dt * max(account - q * price, 0.0)
 
-        # 2. price move and liquidation over the step, with the hedge as it was
-        log_diffused = log_p + market.log_drift + market.diffusion * z_price
-        log_new = log_diffused
+        # 2. price move and liquidation over the step, with the hedge as it was.
+        # [issue5-models] the step's log drift, diffusive sd and shock, bridge scale (2 / the
+        # step's diffusive variance), jump, intrabar maximum above the end price, funding mean
+        step_drift = market.log_drift
+        step_sd = market.diffusion
+        step_shock = z_price
+        step_bridge_scale = market.bridge_scale
+        step_jump = 0.0
+        step_high = 0.0
+        funding_mean = market.funding_mean
+        if newer_model:
+            if garch:
+                step_shock = draws[j, D_T_SCALE] * z_price
+                step_drift = market.log_drift - garch_params.half_variance * (variance_ratio - 1.0)
+                step_sd = market.diffusion * np.sqrt(variance_ratio)
+                step_bridge_scale = market.bridge_scale / variance_ratio
+                variance_ratio = next_ratio(variance_ratio, step_shock, garch_params)
+            elif regime_model:
+                step_drift = r_log_drift[regime]
+                step_sd = r_diffusion[regime]
+                step_bridge_scale = r_bridge_scale[regime]
+                funding_mean = r_funding_mean[regime]
+                if r_jumps:
+                    step_jump = regime_log_jump(
+                        draws[j, D_JUMP_U],
+                        draws[j, D_JUMP_Z],
+                        r_jump_cdf[regime],
+                        r_jump_mean[regime],
+                        r_jump_vol[regime],
+                    )
+                stressed_steps += r_stressed[regime]
+                if r_switching:
+                    regime = pick(draws[j, D_REGIME], r_transition_cdf[regime])
+            elif historical:
+                if bootstrap:
+                    h_index = bootstrap_index(
+                        h_index, k, draws[j, D_BLOCK], draws[j, D_START], h_restart, n_history
+                    )
+                else:
+                    h_index = k
+                step_drift = h_return[h_index]
+                step_sd = 0.0
+                step_shock = 0.0
+                step_bridge_scale = 0.0
+                step_high = h_high[h_index]
+        log_diffused = log_p + step_drift + step_sd * step_shock
+        log_new = log_diffused + step_jump
         if merton:
             log_new += log_jump(draws[j, D_JUMP_U], draws[j, D_JUMP_Z], market)
         sqrt_new = np.exp(0.5 * log_new)
@@ -357,8 +490,8 @@ def _simulate_path(
 
         liquidation_price = 0.0
         if q > 0.0:
-            if log_diffused >= log_barrier or bridge_crosses(
-                log_barrier, log_p, log_diffused, market.bridge_scale, u_bridge
+            if log_diffused + step_high >= log_barrier or bridge_crosses(
+                log_barrier, log_p, log_diffused, step_bridge_scale, u_bridge
             ):
                 liquidation_price = np.exp(log_barrier)
             elif log_new >= log_barrier:
@@ -367,7 +500,10 @@ def _simulate_path(
         # 3. mark to market, funding, margin
         mark = liquidation_price if liquidation_price > 0.0 else price_new
         perp_pnl += q * (price - mark)
-        f = next_funding(f, z_price, z_funding, market)
+        if h_funding_from_data:  # [issue5-models] the rate drawn with the historical return
+            f = h_funding[h_index]
+        else:
+            f = next_funding_to(f, funding_mean, z_price, z_funding, market)
         settlements = funding_events[k]
         if settlements > 0 and q > 0.0 and liquidation_price == 0.0:
             payment = settlements * q * price_new * paid_rate(f, market.funding_cap)
@@ -607,7 +743,7 @@ def _simulate_path(
         if keep:
             slot = observe_index[k]
             if slot >= 0:
-                _record(record, i, slot, price, wealth, value_lp, perp_equity, q, f)
+                _record(record, i, slot, price, wealth, value_lp, perp_equity, q, f, regime)
 
     if not moves_liquidity:
         value_u = value_lp
@@ -634,6 +770,7 @@ def _simulate_path(
     out.n_rebalances[i] = n_rebalances
     out.final_price[i] = price
     out.final_hedge[i] = q
+    out.stressed_share[i] = stressed_steps / grid.n_steps
     # all of K in the pool, unhedged, on the same paths (LP value and fees are linear in L; gas
     # is per operation: the opening mint and the re-ranges)
     scale = grid.capital / pool.value0

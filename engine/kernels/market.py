@@ -11,8 +11,13 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from engine.kernels.garch import GarchParams
+from engine.kernels.history import HistoryParams
+from engine.kernels.regime import RegimeParams
+
 GBM = 0
 MERTON = 1
+# GARCH = 2, REGIME = 3, BOOTSTRAP = 4, REPLAY = 5: engine.kernels.garch, .regime, .history
 
 
 class MarketParams(NamedTuple):
@@ -24,6 +29,7 @@ class MarketParams(NamedTuple):
     jump_cdf: cumulative Poisson(lambda dt) probabilities for 0, 1, 2, ... jumps in a step.
     funding_*: exact OU transition f' = mean + (f - mean) decay + a z_price + b z_funding.
     funding_cap: paid rates are clamped to [-cap, cap] (inf for no cap).
+    garch, regime, history: the parameters of those price models (inert for the others).
     """
 
     spot: float
@@ -40,6 +46,9 @@ class MarketParams(NamedTuple):
     funding_load_price: float
     funding_load_own: float
     funding_cap: float
+    garch: GarchParams
+    regime: RegimeParams
+    history: HistoryParams
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
@@ -63,11 +72,12 @@ def log_jump(u_jump, z_jump, market):  # pragma: no cover - compiled
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def next_funding(f, z_price, z_funding, market):  # pragma: no cover - compiled
-    """Exact OU step of the funding rate, jointly Gaussian with the price shock."""
+def next_funding_to(f, mean, z_price, z_funding, market):  # pragma: no cover - compiled
+    """Exact OU step of the funding rate around the long-run rate `mean` (market.funding_mean, or
+    the regime's under the regime model), jointly Gaussian with the price shock."""
     return (
-        market.funding_mean
-        + (f - market.funding_mean) * market.funding_decay
+        mean
+        + (f - mean) * market.funding_decay
         + market.funding_load_price * z_price
         + market.funding_load_own * z_funding
     )
