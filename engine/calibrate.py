@@ -41,6 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -69,6 +70,10 @@ class PriceFit:
     """Engine parameter name (drift, vol, jump_intensity, jump_mean, jump_vol) to estimate."""
     log_likelihood: float | None = None
     notes: list[str] = field(default_factory=list)
+    comparison: list[tuple[str, str, str]] = field(default_factory=list)
+    """(figure, fitted model's value, the data's own value): how the fit compares with the data."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Model-specific results the scenario writer needs (e.g. regime probabilities)."""
 
 
 @dataclass(frozen=True)
@@ -256,12 +261,19 @@ def fit_merton(returns: np.ndarray, dt_years: float) -> PriceFit:
     )
 
 
+PRICE_MODELS = ("gbm", "merton", "garch", "regime")
+
+
 def fit_price(returns: np.ndarray, dt_years: float, model: str = "gbm") -> PriceFit:
     if model == "gbm":
         return fit_gbm(returns, dt_years)
     if model == "merton":
         return fit_merton(returns, dt_years)
-    raise InputError("--model", model, "expected gbm or merton")
+    if model == "garch":
+        from engine.calibrate_garch import fit_garch
+
+        return fit_garch(returns, dt_years)
+    raise InputError("--model", model, "expected " + ", ".join(PRICE_MODELS))
 
 
 # --------------------------------------------------------------------------------------------
@@ -398,16 +410,28 @@ def calibrate(
     model: str = "gbm",
     start: str | datetime | None = None,
     end: str | datetime | None = None,
+    regime_hours: float | None = None,
 ) -> Calibration:
     """Read the files (rows in [start, end)), fit the price model and, with a funding file, OU
-    funding. Raises InputError on bad input."""
-    if model not in ("gbm", "merton"):
-        raise InputError("--model", model, "expected gbm or merton")
+    funding (and, for `regime`, each regime's funding mean). `regime_hours`: the return interval
+    of the regime fit (default 24 h; `engine.calibrate_regime`). Raises InputError on bad input."""
+    if model not in PRICE_MODELS:
+        raise InputError("--model", model, "expected " + ", ".join(PRICE_MODELS))
+    if regime_hours is not None and model != "regime":
+        raise InputError("--regime-hours", regime_hours, "is used only by --model regime")
     prices = read_prices(prices_path, start, end)
-    fit = fit_price(prices.log_returns(), prices.dt_years, model)
-    if funding_path is None:
+    funding = None if funding_path is None else read_funding(funding_path, start, end)
+    if model == "regime":
+        from engine.calibrate_regime import DEFAULT_HOURS, fit_regime
+
+        hours = DEFAULT_HOURS if regime_hours is None else float(regime_hours)
+        if not hours > 0.0:
+            raise InputError("--regime-hours", regime_hours, "must be positive")
+        fit = fit_regime(prices, hours, funding)
+    else:
+        fit = fit_price(prices.log_returns(), prices.dt_years, model)
+    if funding is None:
         return Calibration(prices, fit)
-    funding = read_funding(funding_path, start, end)
     return Calibration(prices, fit, funding, fit_funding(funding, prices), funding_stats(funding))
 
 
@@ -427,6 +451,45 @@ def _line(key: str, est: Estimate, indent: int) -> str:
     return f"{' ' * indent}{key}: {_g(est.value)}  # s.e. {se}"
 
 
+def _price_lines(fit: PriceFit) -> list[str]:
+    """The `market.price` keys after `model:` (indent 4), with s.e. comments."""
+    lines = []
+    if fit.model in ("gbm", "merton", "garch"):
+        for key in ("drift", "vol", "jump_intensity", "jump_mean", "jump_vol"):
+            if key in fit.params:
+                lines.append(_line(key, fit.params[key], 4))
+    if fit.model == "garch":
+        lines.append("    garch:")
+        for key in ("alpha", "beta", "dof"):
+            lines.append(_line(key, fit.params[key], 6))
+        lines.append(
+            f"      initial_vol: {_g(fit.params['initial_vol'].value)}  # the conditional vol "
+            "after the last return (the market's state at the end of the data)"
+        )
+    if fit.model == "regime":
+        from engine.calibrate_regime import REGIMES
+
+        extra = fit.extra
+        current = float(extra["current_stressed"])
+        initial = "stressed" if current > 0.5 else "calm"
+        lines += [
+            "    regime:",
+            f"      initial: {initial}  # the likelier regime at the end of the data "
+            f"(filtered P(stressed) = {current:.3f})",
+            "      states:",
+        ]
+        for name, other in (REGIMES, REGIMES[::-1]):
+            lines.append(f"        {name}:")
+            for key in ("drift", "vol", "funding_mean"):
+                if f"{name}.{key}" in fit.params:
+                    lines.append(_line(key, fit.params[f"{name}.{key}"], 10))
+            if name == "stressed":
+                lines.append("          stressed: true")
+            lines.append("          transitions:  # intensity per year")
+            lines.append(_line(other, fit.params[f"{name}.to_{other}"], 12))
+    return lines
+
+
 def scenario_yaml(cal: Calibration) -> str:
     """The calibrated scenario as YAML text, with the standard errors and provenance in comments.
     Keys not written take the built-in defaults."""
@@ -434,10 +497,17 @@ def scenario_yaml(cal: Calibration) -> str:
     lines = [
         "# Calibrated by `lphedge calibrate` from historical data.",
         f"# prices: {p.path} ({p.column}), {p.describe_range()}, every {p.interval_hours:g} h",
-        f"#   {fit.n:,} log returns between rows one interval apart; {p.gaps} gap(s) dropped "
-        f"({p.missing_intervals} missing intervals)",
+        (
+            f"#   {fit.n:,} log returns over {fit.extra['hours']:g}-hour intervals (aligned to "
+            "00:00 UTC; intervals without both prices skipped)"
+            if fit.model == "regime"
+            else f"#   {fit.n:,} log returns between rows one interval apart; {p.gaps} gap(s) "
+            f"dropped ({p.missing_intervals} missing intervals)"
+        ),
         f"#   price model {fit.model}: parameters annualised (365-day year); s.e. = standard error",
     ]
+    if "method" in fit.extra:
+        lines.append(f"#   fit: {fit.extra['method']}")
     lines += [f"#   note: {note}" for note in fit.notes]
     if cal.funding is not None and cal.funding_fit is not None and cal.funding_stats is not None:
         f, ff, st = cal.funding, cal.funding_fit, cal.funding_stats
@@ -454,6 +524,14 @@ def scenario_yaml(cal: Calibration) -> str:
         lines.append("# funding: not calibrated (no funding file); the engine's defaults apply")
     lines += [
         "# Everything not set here (pool, hedge, horizon, paths, ...) is the built-in default.",
+    ]
+    if fit.comparison:
+        lines.append("# The fit against the data's own statistics (figure: model | data):")
+        lines += [
+            f"#   {label}: {model_value}" + (f" | {data}" if data else "")
+            for label, model_value, data in fit.comparison
+        ]
+    lines += [
         f"name: calibrated-{fit.model}",
         "description: "
         + json.dumps(
@@ -461,14 +539,14 @@ def scenario_yaml(cal: Calibration) -> str:
             + (" and OU funding" if cal.funding_fit is not None else "")
             + f" calibrated to {p.path.name} {p.describe_range()}"
         ),
+        f"step_hours: {_g(p.interval_hours)}  # the data's interval"
+        + ("; garch alpha and beta are per step" if fit.model == "garch" else ""),
         "market:",
         f"  spot: {_g(cal.spot, 10)}  # the last close, {iso(p.end)} bar",
         "  price:",
         f"    model: {fit.model}",
     ]
-    for key in ("drift", "vol", "jump_intensity", "jump_mean", "jump_vol"):
-        if key in fit.params:
-            lines.append(_line(key, fit.params[key], 4))
+    lines += _price_lines(fit)
     if cal.funding is not None and cal.funding_fit is not None:
         ff = cal.funding_fit
         lines += [

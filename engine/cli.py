@@ -578,6 +578,90 @@ def validate(
         )
 
 
+def stress_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
+    """The stress comparison as a table (money in quote units)."""
+    headers = [
+        "episode",
+        "days",
+        "P(liquidation) [95 % CI]",
+        "VaR 99 %",
+        "ES 99 % [95 % CI]",
+        "mean P&L",
+        "MDD median / 99 %",
+    ]
+    body = []
+    for r in rows:
+        es_lo, es_hi = r["es99_ci_low"], r["es99_ci_high"]
+        body.append(
+            [
+                r["episode"],
+                _num(r["horizon_days"]),
+                f"{_pct(r['liquidation_probability'])} [{_pct(r['liquidation_probability_ci_low'])}"
+                f" - {_pct(r['liquidation_probability_ci_high'])}]",
+                _money(r["var99"]),
+                f"{_money(r['es99'])} [{_money(es_lo)} - {_money(es_hi)}]",
+                f"{_money(r['pnl_mean'])} ± {_money(r['pnl_mean_stderr'])}",
+                f"{_pct(r['max_drawdown_median'])} / {_pct(r['max_drawdown_99'])}",
+            ]
+        )
+    return headers, body
+
+
+@app.command()
+def stress(
+    position: Annotated[
+        str | None,
+        typer.Option(
+            "--position",
+            metavar="SCENARIO",
+            help="Scenario file (or shipped name) supplying the pool, hedge, capital and spot; "
+            "default: the built-in default position.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output folder; default: runs/stress-<position name>."),
+    ] = None,
+    paths: PathsOption = None,
+    seed: SeedOption = None,
+    workers: WorkersOption = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace the results already in --out.")
+    ] = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Run the stress library (scenarios/stress: historical episodes) against a position.
+
+    Writes one run per episode (DIR/<episode>/results.zarr), the comparison table DIR/stress.json
+    and DIR/stress.csv, and the HTML comparison DIR/report.html."""
+    with _reported_errors():
+        from engine.stress import STRESS_JSON, check_stress_output, plan_stress, run_stress
+
+        plan = plan_stress(position, paths=paths, seed=seed)
+        out_dir = out if out is not None else default_out_dir(f"stress-{plan.position.name}")
+        check_stress_output(Path(os.path.abspath(out_dir)), overwrite)
+        if not quiet:
+            _err(
+                f"stress: {len(plan.episodes)} episodes x {plan.position.paths:,} paths "
+                f"(position {plan.position.name}, capital {_money(plan.position.capital)})"
+            )
+        result = run_stress(
+            plan,
+            out_dir,
+            workers=workers,
+            overwrite=overwrite,
+            quiet=quiet,
+            log=None if quiet else stderr_log,
+        )
+        if not quiet:
+            headers, body = stress_table(result["episodes"])
+            widths = [max(len(h), *(len(r[i]) for r in body)) for i, h in enumerate(headers)]
+            typer.echo("  ".join(f"{h:<{w}}" for h, w in zip(headers, widths, strict=True)))
+            for row in body:
+                typer.echo("  ".join(f"{v:<{w}}" for v, w in zip(row, widths, strict=True)))
+            typer.echo(f"output  {Path(out_dir) / STRESS_JSON}")
+
+
 def calibration_rows(cal: Calibration) -> list[tuple[str, str, str]]:
     """The fitted values as (parameter, value, s.e.) rows."""
 
@@ -601,6 +685,10 @@ def calibration_rows(cal: Calibration) -> list[tuple[str, str, str]]:
         total = pp["vol"] ** 2 + pp["jump_intensity"] * (pp["jump_mean"] ** 2 + pp["jump_vol"] ** 2)
         rows.append(("total vol (derived)", fmt(math.sqrt(total)), ""))
     rows += [("note", n, "") for n in fit.notes]
+    rows += [
+        (f"fit vs data: {label}", value + (f"  | data: {data}" if data else ""), "")
+        for label, value, data in fit.comparison
+    ]
     if cal.funding is not None and cal.funding_fit is not None and cal.funding_stats is not None:
         f, ff, st = cal.funding, cal.funding_fit, cal.funding_stats
         rows += [
@@ -656,8 +744,16 @@ def calibrate(
         ),
     ] = None,
     model: Annotated[
-        str, typer.Option("--model", help="Price model to fit: gbm or merton.")
+        str,
+        typer.Option("--model", help="Price model to fit: gbm, merton, garch or regime."),
     ] = "gbm",
+    regime_hours: Annotated[
+        float | None,
+        typer.Option(
+            "--regime-hours",
+            help="--model regime: the interval of the returns it is fitted to (default 24 h).",
+        ),
+    ] = None,
     start: Annotated[
         str | None, typer.Option("--start", help="First date used (inclusive), e.g. 2020-01-01.")
     ] = None,
@@ -680,7 +776,7 @@ def calibrate(
     with _reported_errors():
         if out is not None and out.exists() and not overwrite:
             raise InputError("--out", str(out), "already exists; pass --overwrite to replace it")
-        cal = run_calibration(prices, funding, model, start, end)
+        cal = run_calibration(prices, funding, model, start, end, regime_hours)
         text, _ = calibrated_scenario(cal)  # validated by load_scenario
         rows = calibration_rows(cal)
         width = max(len(r[0]) for r in rows)

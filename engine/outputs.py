@@ -119,7 +119,11 @@ SAMPLE_OUTPUTS: dict[str, OutputSpec] = {
         "quote", "perp equity (cash recovered after a liquidation)", np.float64
     ),
     "hedge_size": OutputSpec("risky", "size of the short (units)", np.float64),
-    "funding_rate": OutputSpec("1/interval", "funding rate per funding interval", np.float64),
+    "funding_rate": OutputSpec(
+        "1/interval",
+        "funding rate per funding interval, before the cap (premium: the exchange formula)",
+        np.float64,
+    ),
     "regime": OutputSpec(
         "1",
         "index of the regime in force from this time on (alphabetical order of the names in "

@@ -13,6 +13,13 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from engine.kernels.driver import GridParams
+from engine.kernels.funding import (
+    FUNDING_CONSTANT,
+    FUNDING_NONE,
+    FUNDING_OU,
+    FUNDING_PREMIUM,
+    FundingParams,
+)
 from engine.kernels.garch import GARCH, GarchParams
 from engine.kernels.history import BOOTSTRAP, REPLAY, HistoryParams
 from engine.kernels.lp import FEES_APR, FEES_ARBITRAGE, FEES_NONE, PoolParams
@@ -25,8 +32,9 @@ from engine.kernels.market import GBM, MERTON, MarketParams
 from engine.kernels.options import ROLL_AT_EXPIRY, ROLL_NONE, OptionParams
 from engine.kernels.perp import POLICY_BAND, POLICY_NONE, POLICY_PERIODIC, HedgeParams
 from engine.kernels.regime import REGIME, RegimeParams
+from engine.kernels.shocks import ShockParams
 from engine.kernels.venue import VenueParams
-from engine.scenario import PriceSpec, Scenario
+from engine.scenario import FundingShock, PriceShock, PriceSpec, Scenario, VolShock
 
 _PRICE_MODELS = {
     "gbm": GBM,
@@ -38,6 +46,13 @@ _PRICE_MODELS = {
 }
 _FEE_MODELS = {"none": FEES_NONE, "apr": FEES_APR, "arbitrage": FEES_ARBITRAGE}
 _POLICIES = {"none": POLICY_NONE, "periodic": POLICY_PERIODIC, "band": POLICY_BAND}
+_FUNDING_MODELS = {
+    "ou": FUNDING_OU,
+    "premium": FUNDING_PREMIUM,
+    "constant": FUNDING_CONSTANT,
+    "none": FUNDING_NONE,
+    "historical": FUNDING_OU,  # the state is the rate, set from the data at each step
+}
 _ROLLS = {"none": ROLL_NONE, "at_expiry": ROLL_AT_EXPIRY}
 _JUMP_TAIL = 1e-17
 
@@ -48,6 +63,8 @@ class KernelInputs(NamedTuple):
     hedge: HedgeParams
     grid: GridParams
     manage: ManagementParams  # [issue6-lp]
+    funding: FundingParams
+    shocks: ShockParams
     options: OptionParams
     venue: VenueParams
 
@@ -252,7 +269,7 @@ def regime_params(scenario: Scenario) -> RegimeParams:
     else:
         law = np.zeros(len(states))
         law[names.index(price.regime.initial)] = 1.0
-    mean = funding.mean if funding.model == "ou" else 0.0
+    mean = funding.mean if funding.model in ("ou", "premium") else 0.0
     return RegimeParams(
         log_drift=np.array([c[0] for c in constants]),
         diffusion=np.array([c[1] for c in constants]),
@@ -296,7 +313,7 @@ def market_params(scenario: Scenario) -> MarketParams:
     log_drift, diffusion, bridge_scale = _diffusion_constants(
         price.drift, price.vol, intensity, price.jump_mean, price.jump_vol, dt
     )
-    if funding.model == "ou":
+    if funding.model in ("ou", "premium"):  # premium: the OU process is the premium's
         initial, mean = funding.initial_rate, funding.mean
         decay, load_price, load_own = _ou_loads(
             funding.reversion, funding.vol, funding.corr_with_price, dt
@@ -511,6 +528,48 @@ def management_params(scenario: Scenario) -> ManagementParams:
     )
 
 
+def funding_params(scenario: Scenario) -> FundingParams:
+    """The funding model's kind, the Poisson CDF of the OU state's jumps per step, and the
+    premium model's interest and clamp (rates per interval)."""
+    funding = scenario.market.funding
+    intensity = funding.jump_intensity
+    return FundingParams(
+        kind=_FUNDING_MODELS[funding.model],
+        jumps=intensity > 0.0,
+        jump_cdf=_jump_count_cdf(intensity * scenario.dt_years),
+        jump_mean=float(funding.jump_mean),
+        jump_vol=float(funding.jump_vol),
+        interest=float(funding.interest),
+        clamp=float(funding.clamp),
+    )
+
+
+def shock_window(scenario: Scenario, day: float, hours: float) -> range:
+    """Steps k whose start t_k lies in [day, day + hours / 24): validation makes both ends grid
+    points inside the horizon."""
+    first = round(day * 24.0 / scenario.step_hours)
+    return range(first, first + round(hours / scenario.step_hours))
+
+
+def shock_params(scenario: Scenario) -> ShockParams:
+    """Per-step arrays of the scenario's shocks (length 0 when it has none). Overlapping windows
+    compose: log moves add, volatility multipliers multiply (forced-funding windows cannot
+    overlap)."""
+    n = scenario.n_steps if scenario.shocks else 0
+    log_move = np.zeros(n)
+    vol_multiplier = np.ones(n)
+    forced = np.full(n, np.nan)
+    for shock in scenario.shocks:
+        steps = shock_window(scenario, shock.day, shock.hours)
+        if isinstance(shock, PriceShock):
+            log_move[steps.start : steps.stop] += math.log1p(shock.move) / len(steps)
+        elif isinstance(shock, VolShock):
+            vol_multiplier[steps.start : steps.stop] *= shock.multiplier
+        elif isinstance(shock, FundingShock):
+            forced[steps.start : steps.stop] = shock.rate
+    return ShockParams(log_move=log_move, vol_multiplier=vol_multiplier, forced_funding=forced)
+
+
 def kernel_inputs(scenario: Scenario) -> KernelInputs:
     split = split_capital(scenario)
     return KernelInputs(
@@ -519,6 +578,8 @@ def kernel_inputs(scenario: Scenario) -> KernelInputs:
         hedge=hedge_params(scenario),
         grid=grid_params(scenario, split),
         manage=management_params(scenario),
+        funding=funding_params(scenario),
+        shocks=shock_params(scenario),
         options=option_params(scenario),
         venue=venue_params(scenario),
     )

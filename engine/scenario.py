@@ -264,18 +264,30 @@ class PriceSpec(_Spec):
 class FundingSpec(_Spec):
     """Perpetual funding rate, per funding interval, as a fraction (0.0001 = 0.01 %).
 
-    `ou`: Ornstein-Uhlenbeck `df = reversion (mean - f) dt + vol dB`, corr(dB, dW) = corr_with_price;
-    `constant`: the rate stays at `initial` (which defaults to `mean`); `none`: no funding;
-    `historical`: the rate drawn with each historical return (price models bootstrap and replay,
-    with `market.price.history.funding`).
+    Every rate-valued key (`initial`, `mean`, `jump_mean`, `jump_vol`, `interest`, `clamp`, `cap`)
+    is per funding interval of `interval_hours`; `vol` is in those rate units per sqrt(year). So a
+    rate means the same cash per settlement whatever the interval: changing `interval_hours` from
+    8 to 1 with the same keys pays 8 times as much per day. For the same daily carry divide the
+    rate-valued keys by 8 (Binance scales the 0.01 % interest and the clamp the same way).
+
+    `ou`: Ornstein-Uhlenbeck `df = reversion (mean - f) dt + vol dB + dJ`,
+    corr(dB, dW) = corr_with_price, J compound Poisson (`jump_*`; none by default);
+    `premium`: the exchange formula `f = p + clamp(interest - p, -clamp, +clamp)` on a premium p
+    that follows that OU process (its `initial`, `mean`, `reversion`, `vol`, `corr_with_price` and
+    `jump_*`); `constant`: the rate stays at `initial` (which defaults to `mean`); `none`: no
+    funding; `historical`: the rate drawn with each historical return (price models bootstrap and
+    replay, with `market.price.history.funding`). The paid rate is then clamped to [-cap, +cap] in
+    every model.
     """
 
-    model: Literal["ou", "constant", "none", "historical"] = "ou"
+    model: Literal["ou", "constant", "none", "premium", "historical"] = "ou"
     interval_hours: float = Field(8.0, gt=0.0)
+    """Hours between settlements (8: most exchanges; 1: e.g. hourly-funded contracts)."""
     initial: float | None = None
-    """Rate at t = 0; defaults to `mean`."""
+    """Rate at t = 0 (`premium`: the premium at t = 0); defaults to `mean`."""
     mean: float = 0.0001
-    """Long-run rate theta per interval (0.01 % per 8 h, the usual exchange baseline)."""
+    """Long-run rate theta per interval (0.01 % per 8 h, the usual exchange baseline);
+    `premium`: the long-run premium."""
     reversion: float = Field(50.0, ge=0.0)
     """Mean-reversion speed kappa per year (50/yr: a half-life of about 5 days)."""
     vol: float = Field(0.003, ge=0.0)
@@ -283,10 +295,71 @@ class FundingSpec(_Spec):
     corr_with_price: float = Field(0.3, ge=-1.0, le=1.0)
     cap: float | None = Field(0.004, gt=0.0)
     """Each paid rate is clamped to [-cap, +cap]; null for no cap."""
+    jump_intensity: float = Field(0.0, ge=0.0)
+    """`ou` / `premium`: expected number of jumps of the OU state per year (0: no jumps)."""
+    jump_mean: float = 0.0
+    """`ou` / `premium`: mean jump of the OU state, rate units per interval."""
+    jump_vol: float = Field(0.0, ge=0.0)
+    """`ou` / `premium`: standard deviation of one jump, rate units per interval."""
+    interest: float = 0.0001
+    """`premium`: the interest component, per interval (Binance: 0.01 % per 8 h)."""
+    clamp: float = Field(0.0005, ge=0.0)
+    """`premium`: half-width c of the clamp on interest - premium, per interval (0.05 %)."""
+
+    @model_validator(mode="after")
+    def _keys_need_their_model(self) -> FundingSpec:
+        if self.jump_intensity > 0.0 and self.model not in ("ou", "premium"):
+            raise ValueError(
+                f"jump_intensity = {self.jump_intensity!r}: funding jumps need "
+                "market.funding.model: ou or premium"
+            )
+        if self.model != "premium":
+            for key in ("interest", "clamp"):
+                value = getattr(self, key)
+                if value != FundingSpec.model_fields[key].default:
+                    raise ValueError(
+                        f"{key} = {value!r}: used only by market.funding.model: premium"
+                    )
+        return self
 
     @property
     def initial_rate(self) -> float:
         return self.mean if self.initial is None else self.initial
+
+
+class _ShockWindow(_Spec):
+    """A deterministic overlay on the simulated market over [day, day + hours/24) days: the steps
+    whose start lies in that window. Must start and end on grid points inside the horizon."""
+
+    day: float = Field(ge=0.0)
+    """Start of the window, days from t = 0."""
+    hours: float = Field(gt=0.0)
+    """Length of the window, hours."""
+
+
+class PriceShock(_ShockWindow):
+    """A price move of `move` (fraction: -0.3 = -30 %) spread evenly in log over the window: each
+    of its n steps adds ln(1 + move) / n to ln P, on top of the price model's own step."""
+
+    kind: Literal["price"]
+    move: float = Field(gt=-1.0)
+
+
+class FundingShock(_ShockWindow):
+    """The funding rate forced to `rate` (per interval) at every step of the window."""
+
+    kind: Literal["funding"]
+    rate: float
+
+
+class VolShock(_ShockWindow):
+    """The diffusive volatility multiplied by `multiplier` at every step of the window."""
+
+    kind: Literal["vol"]
+    multiplier: float = Field(gt=0.0)
+
+
+Shock = Annotated[PriceShock | FundingShock | VolShock, Field(discriminator="kind")]
 
 
 class MarketSpec(_Spec):
@@ -694,6 +767,11 @@ class Scenario(_Spec):
     sweep: dict[str, list[Any]] = Field(default_factory=dict)
     """Parameter sweep: dotted keys to lists of values; the run covers their Cartesian product,
     every point with the same seed (common random numbers). Empty: a single run."""
+    shocks: list[Shock] = Field(default_factory=list)
+    """Deterministic overlays on the market, applied on top of any price model (empty: none):
+    `{kind: price, day, hours, move}`, `{kind: funding, day, hours, rate}`,
+    `{kind: vol, day, hours, multiplier}`. Price moves and vol multipliers of overlapping windows
+    compose (log moves add, multipliers multiply); forced-funding windows may not overlap."""
 
     @model_validator(mode="after")
     def _grid_is_whole(self) -> Scenario:
@@ -712,7 +790,54 @@ class Scenario(_Spec):
                 raise ValueError(
                     f"{field} = {hours!r}: must be a whole multiple of step_hours {self.step_hours!r}"
                 )
+        self._check_shocks()
         return self
+
+    def _check_shocks(self) -> None:
+        """Shock windows on whole steps inside the horizon; forced funding only where funding is
+        paid, within the cap, in windows that do not overlap."""
+        horizon_hours = self.horizon_days * 24.0
+        funding = self.market.funding
+        forced: list[tuple[float, float, int]] = []
+        for i, shock in enumerate(self.shocks):
+            where = f"shocks.{i}"
+            start, length = shock.day * 24.0, shock.hours
+            for key, hours in (("day", start), ("hours", length)):
+                k = hours / self.step_hours
+                if abs(k - round(k)) > _GRID_TOLERANCE * max(1.0, k):
+                    value = shock.day if key == "day" else shock.hours
+                    raise ValueError(
+                        f"{where}.{key} = {value!r}: the window must start and end on the grid "
+                        f"(whole multiples of step_hours {self.step_hours!r} hours)"
+                    )
+            if start + length > horizon_hours * (1.0 + _GRID_TOLERANCE):
+                raise ValueError(
+                    f"{where}.day = {shock.day!r}: the window (day {shock.day!r} + "
+                    f"{shock.hours!r} h) ends beyond the horizon ({self.horizon_days!r} days)"
+                )
+            if isinstance(shock, VolShock) and self.market.price.model in ("bootstrap", "replay"):
+                raise ValueError(
+                    f"{where}.multiplier = {shock.multiplier!r}: the {self.market.price.model} "
+                    "price model steps by historical returns, with no diffusive volatility to "
+                    "multiply"
+                )
+            if isinstance(shock, FundingShock):
+                if funding.model == "none":
+                    raise ValueError(
+                        f"{where}.rate = {shock.rate!r}: market.funding.model is none, "
+                        "no funding is paid"
+                    )
+                if funding.cap is not None and abs(shock.rate) > funding.cap:
+                    raise ValueError(
+                        f"{where}.rate = {shock.rate!r}: beyond market.funding.cap {funding.cap!r}"
+                    )
+                for start_j, end_j, j in forced:
+                    if start < end_j and start_j < start + length:
+                        raise ValueError(
+                            f"{where}.day = {shock.day!r}: the forced-funding window overlaps "
+                            f"that of shocks.{j}"
+                        )
+                forced.append((start, start + length, i))
 
     @model_validator(mode="after")
     def _management_is_consistent(self) -> Scenario:  # [issue6-lp]
@@ -788,9 +913,10 @@ class Scenario(_Spec):
         return self.step_hours / HOURS_PER_YEAR
 
     def to_dict(self) -> dict[str, Any]:
-        """The fully resolved scenario (every key, defaults included) as plain data. `sweep` is
-        left out when empty, so a plain scenario resolves as it did before sweeps existed."""
-        return self.model_dump(mode="json", exclude=None if self.sweep else {"sweep"})
+        """The fully resolved scenario (every key, defaults included) as plain data. `sweep` and
+        `shocks` are left out when empty, so a plain scenario resolves as it did before them."""
+        empty = {key for key in ("sweep", "shocks") if not getattr(self, key)}
+        return self.model_dump(mode="json", exclude=empty or None)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)
@@ -813,9 +939,14 @@ def shipped_scenarios_dir() -> Path:
 
 
 def shipped_scenarios() -> dict[str, Path]:
-    """Shipped scenario names (file stem) to their files."""
+    """Shipped scenario names to their files: the file stem for the top folder, `folder/stem` for
+    a subfolder (the stress library: `stress/2022-11-ftx`). Top-level scenarios come first."""
     root = shipped_scenarios_dir()
-    return {p.stem: p for p in sorted(root.glob("*.yaml"))}
+    top = {p.stem: p for p in sorted(root.glob("*.yaml"))}
+    nested = {
+        p.relative_to(root).with_suffix("").as_posix(): p for p in sorted(root.glob("*/**/*.yaml"))
+    }
+    return {**top, **nested}
 
 
 def resolve_scenario_path(name_or_path: str | Path) -> Path:
@@ -870,25 +1001,67 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 
 def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """Return a copy of `data` with each dotted key set to its value."""
+    """Return a copy of `data` with each dotted key set to its value. A part that is a whole
+    number indexes a list already in the data (`shocks.0.move`: the first shock's move)."""
     out: dict[str, Any] = json.loads(json.dumps(data))  # deep copy of plain YAML data
     for dotted, value in overrides.items():
         parts = dotted.split(".")
-        node = out
-        for depth, part in enumerate(parts[:-1]):
+        node: Any = out
+        for depth, part in enumerate(parts):
+            last = depth == len(parts) - 1
+            if isinstance(node, list):
+                index = _list_index(node, part, ".".join(parts[: depth + 1]))
+                if last:
+                    node[index] = value
+                else:
+                    node = node[index]
+                continue
+            if part.isdigit() and part not in node:  # no schema key is a number
+                raise InputError(".".join(parts[: depth + 1]), part, "indexes no list here")
+            if last:
+                node[part] = value
+                continue
             child = node.setdefault(part, {})
-            if not isinstance(child, dict):
+            if not isinstance(child, dict | list):
                 raise InputError(".".join(parts[: depth + 1]), child, "is a value, not a section")
             node = child
-        node[parts[-1]] = value
     return out
+
+
+def _list_index(items: list[Any], part: str, field: str) -> int:
+    """The list position named by one part of a dotted key."""
+    if not part.isdigit() or int(part) >= len(items):
+        raise InputError(field, part, f"is not an index of this list (it has {len(items)} items)")
+    return int(part)
+
+
+# Lists of tagged unions: pydantic names a member's tag after its index (shocks.0.price.move);
+# errors drop it (shocks.0.move).
+_TAGGED_LISTS = {"shocks"}
+
+
+def _error_location(err: Any) -> tuple[list[str], Any]:
+    """The dotted location of one pydantic error, and the offending value."""
+    raw, value = list(err["loc"]), err["input"]
+    loc = [
+        str(p)
+        for i, p in enumerate(raw)
+        if not (i >= 2 and isinstance(raw[i - 1], int) and raw[i - 2] in _TAGGED_LISTS)
+    ]
+    if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        key = str(err["ctx"]["discriminator"]).strip("'")
+        loc.append(key)
+        value = value.get(key) if isinstance(value, dict) else value
+    elif err["type"] == "missing":
+        value = None
+    return loc, value
 
 
 def _format_validation_error(exc: ValidationError) -> InputError:
     messages = []
     first_field, first_value = "", None
     for err in exc.errors():
-        loc = [str(p) for p in err["loc"]]
+        loc, value = _error_location(err)
         msg = err["msg"]
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
@@ -902,9 +1075,9 @@ def _format_validation_error(exc: ValidationError) -> InputError:
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
         field = ".".join(loc)
-        messages.append(f"{field} = {err['input']!r}: {msg}")
+        messages.append(f"{field} = {value!r}: {msg}")
         if not first_field:
-            first_field, first_value = field, err["input"]
+            first_field, first_value = field, value
     return InputError(first_field, first_value, "invalid scenario", message="; ".join(messages))
 
 

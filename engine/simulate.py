@@ -48,6 +48,8 @@ def run_block(
         inputs.hedge,
         inputs.grid,
         inputs.manage,
+        inputs.funding,
+        inputs.shocks,
         inputs.options,
         inputs.venue,
         np.uint64(seed),

@@ -3,15 +3,22 @@ docs/model-notes.md), not from the kernels. No numba, no arrays: one float at a 
 
 It consumes the very random numbers the engine draws for the path: the stream of (seed, path) made
 by `seed_stream`, read with `draw_steps`, whose per-step order is z_price, z_funding,
-[u_jump, z_jump if Merton], u_bridge (tests/test_rng.py checks that order against a plain-Python
-xoshiro256++). Everything else is recomputed here from the scenario:
+[u_jump, z_jump if Merton], [u_fjump, z_fjump if the funding state jumps], u_bridge
+(tests/test_rng.py checks that order against a plain-Python xoshiro256++). Everything else is
+recomputed here from the scenario:
 
 - capital (§2): K = V0 + C0, C0 = h delta_LP(P0) P0 / leverage, the opening trade's cost paid
   from the margin;
 - market (§3): exact GBM log step; Merton jumps by inverting the Poisson(lambda dt) CDF at u_jump,
   n jumps summing to N(n m, n v^2) = n m + sqrt(n) v z_jump, drift compensated; OU funding stepped
   with its exact transition, the Gaussian shock split into a load on z_price (from the covariance
-  with the price's Brownian increment) and one on z_funding (Cholesky);
+  with the price's Brownian increment) and one on z_funding (Cholesky); jumps of the OU state at
+  the step's end (Poisson count by inversion at u_fjump, n m + sqrt(n) v z_fjump); the premium
+  model's rate p + clamp(interest - p, -c, c);
+- shocks: a price shock's window adds ln(1 + move) / n to each of its n steps' log drift; a
+  volatility multiplier M scales the step's sd (and the bridge variance) and adds the Ito term
+  -(M^2 - 1) s^2 dt / 2; a forced rate replaces the rate (and the OU state, except for constant
+  funding) at the end of each step of its window;
 - LP (§4): v2 x = L / sqrt(P), y = L sqrt(P); v3 with clipping; apr and arbitrage fees at the
   left point of the step;
 - perp (§5): margin cash and entry price; equity E = cash + q (entry - P); MM = m q P, or with
@@ -43,6 +50,8 @@ import numpy as np
 from engine.kernels.driver import (
     D_BLOCK,
     D_BRIDGE,
+    D_FJUMP_U,
+    D_FJUMP_Z,
     D_FUNDING,
     D_JUMP_U,
     D_JUMP_Z,
@@ -56,17 +65,19 @@ from engine.kernels.driver import (
 )
 from engine.kernels.rng import seed_stream, uniform
 from engine.params import market_params
-from engine.scenario import Scenario
+from engine.scenario import FundingShock, PriceShock, Scenario, VolShock
 
 HOURS_PER_YEAR = 8760.0
 
 
-def path_draws(seed: int, path: int, n_steps: int, merton: bool) -> list[dict[str, float]]:
+def path_draws(
+    seed: int, path: int, n_steps: int, merton: bool, funding_jumps: bool = False
+) -> list[dict[str, float]]:
     """The random numbers of each step of path `path` under run seed `seed`, by name."""
     state = np.empty(4, np.uint64)
     seed_stream(state, np.uint64(seed), np.int64(path))
-    raw = np.empty((n_steps, 5))
-    draw_steps(state, raw, n_steps, merton)
+    raw = np.empty((n_steps, DRAW_WIDTH))
+    draw_steps(state, raw, n_steps, merton, funding_jumps)
     steps = []
     for row in raw:
         step = {
@@ -77,6 +88,9 @@ def path_draws(seed: int, path: int, n_steps: int, merton: bool) -> list[dict[st
         if merton:
             step["u_jump"] = float(row[D_JUMP_U])
             step["z_jump"] = float(row[D_JUMP_Z])
+        if funding_jumps:
+            step["u_fjump"] = float(row[D_FJUMP_U])
+            step["z_fjump"] = float(row[D_FJUMP_Z])
         steps.append(step)
     return steps
 
@@ -232,6 +246,28 @@ def liquidation_price(scn: Scenario, cash: float, entry: float, q: float) -> flo
     return hi
 
 
+def step_shocks(scn: Scenario) -> list[tuple[float, float, float | None]]:
+    """(log move, volatility multiplier, forced rate or None) of each step k, the step covering
+    hours (k s, (k + 1) s]: a shock over [day, day + hours/24) covers the steps starting in it."""
+    s = scn.step_hours
+    per_step: list[tuple[float, float, float | None]] = []
+    for k in range(scn.n_steps):
+        move, mult, forced = 0.0, 1.0, None
+        start = k * s
+        for shock in scn.shocks:
+            begin = shock.day * 24.0
+            if not begin - 1e-9 <= start < begin + shock.hours - 1e-9:
+                continue
+            if isinstance(shock, PriceShock):
+                move += math.log(1.0 + shock.move) * s / shock.hours
+            elif isinstance(shock, VolShock):
+                mult *= shock.multiplier
+            elif isinstance(shock, FundingShock):
+                forced = shock.rate
+        per_step.append((move, mult, forced))
+    return per_step
+
+
 # --------------------------------------------------------------------------------------------
 # The newer price models (issue 5): garch, regime, bootstrap, replay
 
@@ -247,7 +283,8 @@ def model_draws(scn: Scenario, seed: int, path: int) -> tuple[float | None, list
         if len(price.regime.states) > 1:
             u_initial = float(uniform(state))
     raw = np.zeros((scn.n_steps, DRAW_WIDTH))
-    draw_model_steps(state, raw, scn.n_steps, market_params(scn))
+    fjumps = scn.market.funding.jump_intensity > 0.0
+    draw_model_steps(state, raw, scn.n_steps, market_params(scn), fjumps)
     names = {
         "garch": {"z_price": D_PRICE, "z_funding": D_FUNDING, "t_scale": D_T_SCALE},
         "regime": {
@@ -264,6 +301,9 @@ def model_draws(scn: Scenario, seed: int, path: int) -> tuple[float | None, list
     for row in raw:
         step = {name: float(row[col]) for name, col in names.items()}
         step["u_bridge"] = float(row[D_BRIDGE])
+        if fjumps:
+            step["u_fjump"] = float(row[D_FJUMP_U])
+            step["z_fjump"] = float(row[D_FJUMP_Z])
         step.setdefault("z_price", 0.0)
         steps.append(step)
     return u_initial, steps
@@ -462,12 +502,14 @@ def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
     dt = scn.step_hours / HOURS_PER_YEAR
     n_steps = scn.n_steps
     merton = price_spec.model == "merton"
+    fjumps = funding_spec.jump_intensity > 0.0
+    shocks = step_shocks(scn)
     newer: NewerPriceModel | None = None
     if price_spec.model in ("garch", "regime", "bootstrap", "replay"):
         u_initial, draws = model_draws(scn, seed, path)
         newer = NewerPriceModel(scn, u_initial)
     else:
-        draws = path_draws(seed, path, n_steps, merton)
+        draws = path_draws(seed, path, n_steps, merton, fjumps)
 
     # market constants
     mu, sigma = price_spec.drift, price_spec.vol
@@ -476,7 +518,8 @@ def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
     kbar = math.exp(jm + 0.5 * jv * jv) - 1.0
     drift_step = (mu - 0.5 * sigma * sigma - lam * kbar) * dt
     sd_step = sigma * math.sqrt(dt)
-    if funding_spec.model == "ou":
+    premium = funding_spec.model == "premium"
+    if funding_spec.model in ("ou", "premium"):  # premium: f is the premium p
         theta = funding_spec.mean
         f = funding_spec.initial_rate
         decay, load_p, load_f = ou_loads(
@@ -490,6 +533,10 @@ def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
         decay, load_p, load_f = 1.0, 0.0, 0.0
     cap = math.inf if funding_spec.cap is None else funding_spec.cap
     pays_funding = funding_spec.model != "none"
+    interest, clamp = funding_spec.interest, funding_spec.clamp
+
+    def rate_of(state: float) -> float:
+        return state + min(max(interest - state, -clamp), clamp) if premium else state
 
     # capital, LP, opening trade
     p0 = scn.market.spot
@@ -540,16 +587,21 @@ def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
     max_dd = (peak - wealth) / peak
 
     for k, z in enumerate(draws):
+        move, mult, forced = shocks[k]
+        drift_k = drift_step - 0.5 * (mult * mult - 1.0) * sd_step * sd_step + move
+        sd_k = mult * sd_step
         # 2. price move; liquidation over the step with the hedge as it was
         high = 0.0
         if newer is not None:
             step = newer.step(k, z)
             drift_step, sd_step, high = step["drift"], step["sd"], step["high"]
-            log_diffused = log_p + drift_step + sd_step * step["shock"]
-            log_new = log_diffused + step["jump"]
+            shock_z, jump = step["shock"], step["jump"]
         else:
-            log_diffused = log_p + drift_step + sd_step * z["z_price"]
-            log_new = log_diffused
+            shock_z, jump = z["z_price"], 0.0
+        drift_k = drift_step - 0.5 * (mult * mult - 1.0) * sd_step * sd_step + move
+        sd_k = mult * sd_step
+        log_diffused = log_p + drift_k + sd_k * shock_z
+        log_new = log_diffused + jump
         if merton:
             n_jumps = poisson_count(z["u_jump"], lam * dt)
             log_new += n_jumps * jm + math.sqrt(n_jumps) * jv * z["z_jump"]
@@ -561,8 +613,8 @@ def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
                 exec_price, why = math.exp(h_log), "endpoint"
             elif log_diffused + high >= h_log:
                 exec_price, why = math.exp(h_log), "intrabar"
-            elif sd_step > 0.0 and z["u_bridge"] < math.exp(
-                -2.0 * (h_log - log_p) * (h_log - log_diffused) / (sd_step * sd_step)
+            elif sd_k > 0.0 and z["u_bridge"] < math.exp(
+                -2.0 * (h_log - log_p) * (h_log - log_diffused) / (sd_k * sd_k)
             ):
                 exec_price, why = math.exp(h_log), "bridge"
             elif log_new >= h_log:
@@ -576,15 +628,26 @@ def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
         if newer is not None and not math.isnan(step["rate"]):
             f = step["rate"]
         else:
-            if newer is not None and funding_spec.model == "ou":
+            if newer is not None and funding_spec.model in ("ou", "premium"):
                 theta = step["theta"]
             f = theta + (f - theta) * decay + load_p * z["z_price"] + load_f * z["z_funding"]
+        if fjumps:
+            n_fj = poisson_count(z["u_fjump"], funding_spec.jump_intensity * dt)
+            f += (
+                n_fj * funding_spec.jump_mean
+                + math.sqrt(n_fj) * funding_spec.jump_vol * z["z_fjump"]
+            )
+        rate = rate_of(f)
+        if forced is not None:
+            rate = forced
+            if funding_spec.model != "constant":
+                f = forced
         hours_before, hours_after = k * scn.step_hours, (k + 1) * scn.step_hours
         settlements = math.floor(hours_after / funding_spec.interval_hours + 1e-9) - math.floor(
             hours_before / funding_spec.interval_hours + 1e-9
         )
         if pays_funding and settlements > 0 and q > 0.0 and exec_price is None:
-            payment = settlements * q * price_new * min(max(f, -cap), cap)
+            payment = settlements * q * price_new * min(max(rate, -cap), cap)
             cash += payment
             funding += payment
             if equity(price_new) <= hedge.maintenance_at(q * price_new):

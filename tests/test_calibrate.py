@@ -359,8 +359,10 @@ def test_calibrate_cli_bad_input_is_one_line_and_writes_nothing(tmp_path):
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
     assert "must be positive" in result.stderr
     assert not out.exists() and list(tmp_path.iterdir()) == [bad]
-    result = runner.invoke(cli.app, ["calibrate", str(bad), "--model", "garch"])
+    result = runner.invoke(cli.app, ["calibrate", str(bad), "--model", "heston"])
     assert result.exit_code == 2 and "--model" in result.stderr
+    result = runner.invoke(cli.app, ["calibrate", str(bad), "--regime-hours", "24"])
+    assert result.exit_code == 2 and "--regime-hours" in result.stderr
 
 
 def test_scenario_yaml_round_trips_small_numbers(tmp_path):

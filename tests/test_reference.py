@@ -126,6 +126,68 @@ SCENARIOS: dict[str, tuple[dict[str, Any], set[str]]] = {
         },
         {"topup", "rerange"},
     ),
+    # [issue5-funding] premium funding with jumps of the premium, and every kind of shock
+    "premium-jumps-shocks": (
+        {
+            "horizon_days": 12,
+            "hedge.leverage": 5.0,
+            "market.funding.model": "premium",
+            "market.funding.mean": -0.0001,
+            "market.funding.vol": 0.006,
+            "market.funding.jump_intensity": 40.0,
+            "market.funding.jump_mean": 0.0004,
+            "market.funding.jump_vol": 0.0006,
+            "market.funding.cap": 0.0015,
+            "shocks": [
+                {"kind": "price", "day": 2, "hours": 6, "move": 0.15},
+                {"kind": "vol", "day": 4, "hours": 48, "multiplier": 2.5},
+                {"kind": "funding", "day": 7, "hours": 24, "rate": -0.0012},
+                {"kind": "price", "day": 9, "hours": 24, "move": -0.25},
+            ],
+        },
+        {"endpoint", "bridge"},
+    ),
+    "merton-ou-jumps-hourly-funding": (
+        {
+            "horizon_days": 12,
+            "step_hours": 2,
+            "market.price.model": "merton",
+            "market.price.jump_intensity": 30.0,
+            "market.price.jump_mean": 0.08,
+            "market.price.jump_vol": 0.05,
+            "hedge.leverage": 8.0,
+            "hedge.rebalance.policy": "periodic",
+            "hedge.rebalance.every_hours": 8,
+            "market.funding.interval_hours": 1,
+            "market.funding.jump_intensity": 60.0,
+            "market.funding.jump_mean": -0.0003,
+            "market.funding.jump_vol": 0.0002,
+            "shocks": [
+                {"kind": "vol", "day": 1, "hours": 24, "multiplier": 0.5},
+                {"kind": "price", "day": 3, "hours": 4, "move": 0.12},
+                {"kind": "funding", "day": 5, "hours": 10, "rate": 0.002},
+            ],
+        },
+        {"jump"},
+    ),
+    # [issue5-funding] shocks with the issue-6 moves (top-ups, re-hedging) in the same path
+    "managed-shocks": (
+        {
+            "horizon_days": 12,
+            "hedge.leverage": 6.0,
+            "hedge.after_liquidation": "rehedge",
+            "hedge.rehedge_cooldown_hours": 5,
+            "margin.topup_below": 0.06,
+            "margin.topup_to": 0.15,
+            "market.funding.model": "premium",
+            "shocks": [
+                {"kind": "price", "day": 3, "hours": 6, "move": 0.3},
+                {"kind": "vol", "day": 5, "hours": 24, "multiplier": 3.0},
+                {"kind": "funding", "day": 6, "hours": 24, "rate": -0.003},
+            ],
+        },
+        {"topup"},
+    ),
     # [issue5-models] the newer price models
     "garch-t": (
         {
@@ -191,7 +253,101 @@ SCENARIOS: dict[str, tuple[dict[str, Any], set[str]]] = {
         },
         set(),
     ),
-    "tiered-margin": (  # liquidations in the third bracket, whose amount shifts the barrier
+    # [issue5-funding] shocks and funding realism on the newer price models
+    "garch-premium-jumps-shocks": (
+        {
+            "horizon_days": 20,
+            "step_hours": 4,
+            "market.price.model": "garch",
+            "market.price.garch": {"alpha": 0.1, "beta": 0.85, "dof": 4.5, "initial_vol": 1.2},
+            "hedge.leverage": 8.0,
+            "market.funding.model": "premium",
+            "market.funding.vol": 0.006,
+            "market.funding.jump_intensity": 40.0,
+            "market.funding.jump_mean": 0.0004,
+            "market.funding.jump_vol": 0.0006,
+            "shocks": [
+                {"kind": "price", "day": 3, "hours": 8, "move": 0.2},
+                {"kind": "vol", "day": 6, "hours": 48, "multiplier": 2.0},
+                {"kind": "funding", "day": 10, "hours": 24, "rate": -0.002},
+            ],
+        },
+        {"endpoint", "bridge"},
+    ),
+    "regime-ou-jumps-shocks": (
+        {
+            "horizon_days": 20,
+            "market.price.model": "regime",
+            "market.price.regime": {
+                "states": {
+                    "calm": {"vol": 0.8, "transitions": {"stressed": 30.0}},
+                    "stressed": {
+                        "vol": 0.3,
+                        "drift": 0.5,
+                        "jump_intensity": 60.0,
+                        "jump_mean": 0.1,
+                        "jump_vol": 0.04,
+                        "funding_mean": -0.001,
+                        "stressed": True,
+                        "transitions": {"calm": 50.0},
+                    },
+                }
+            },
+            "hedge.leverage": 10.0,
+            "market.funding.jump_intensity": 50.0,
+            "market.funding.jump_mean": 0.0005,
+            "market.funding.jump_vol": 0.0003,
+            "shocks": [
+                {"kind": "vol", "day": 2, "hours": 24, "multiplier": 1.5},
+                {"kind": "price", "day": 5, "hours": 12, "move": 0.15},
+                {"kind": "funding", "day": 8, "hours": 16, "rate": 0.003},
+            ],
+        },
+        {"endpoint", "bridge", "jump"},
+    ),
+    # a regime without its own funding mean takes market.funding.mean, under premium funding too
+    "regime-premium": (
+        {
+            "horizon_days": 20,
+            "market.price.model": "regime",
+            "market.price.regime": {
+                "states": {
+                    "calm": {"vol": 0.8, "transitions": {"stressed": 30.0}},
+                    "stressed": {
+                        "vol": 1.6,
+                        "stressed": True,
+                        "transitions": {"calm": 50.0},
+                    },
+                }
+            },
+            "market.funding.model": "premium",
+            "market.funding.mean": 0.0008,
+            "hedge.leverage": 8.0,
+        },
+        {"endpoint"},
+    ),
+    "bootstrap-shocks": (
+        {
+            "horizon_days": 20,
+            "market.price.model": "bootstrap",
+            "market.price.history": {
+                "prices": str(DATA_DIR / "eth_usdt_1h_binance_spot.csv"),
+                "funding": str(DATA_DIR / "eth_usdt_perp_funding_8h_binance.csv"),
+                "start": "2021-01-01",
+                "end": "2022-01-01",
+                "mean_block_hours": 48,
+            },
+            "market.funding.model": "historical",
+            "hedge.leverage": 6.0,
+            "shocks": [
+                {"kind": "price", "day": 4, "hours": 6, "move": 0.2},
+                {"kind": "funding", "day": 7, "hours": 24, "rate": -0.003},
+            ],
+        },
+        {"endpoint"},
+    ),
+    # [issue6-venue] liquidations in the third bracket, whose amount shifts the barrier
+    "tiered-margin": (
         {
             "horizon_days": 20,
             "market.price.vol": 1.0,

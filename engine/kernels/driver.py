@@ -4,13 +4,15 @@ One call simulates a block of consecutive paths. Each path draws from its own st
 path index), so a block's results do not depend on which other paths share its block. Per step, in
 the order of MODEL.md §6:
 
-1. draw z_price, z_funding, [u_jump, z_jump when Merton], u_bridge -- always, whatever happens
-   (the newer price models draw in their own fixed order: `draw_model_steps`);
-2. move the price (diffusion, then the step's jumps); test liquidation over the step with the hedge
-   as it was: the diffusive leg by its endpoint (or, for historical steps, its intrabar maximum)
-   and the Brownian bridge with the step's own variance (executes at P_liq), then a jump through
-   the barrier (executes at the post-jump price);
-3. mark the perp to market; step the funding rate; settle funding on funding times; re-check margin;
+1. draw z_price, z_funding, [u_jump, z_jump when Merton], [u_fjump, z_fjump when funding jumps],
+   u_bridge -- always, whatever happens (the newer price models draw in their own fixed order:
+   `draw_model_steps`, with the funding jumps' pair likewise just before u_bridge);
+2. move the price (the model's step, then the step's shocks, then its jumps); test liquidation
+   over the step with the hedge as it was: the diffusive leg by its endpoint (or, for historical
+   steps, its intrabar maximum) and the Brownian bridge with the step's own variance (executes at
+   P_liq), then a jump through the barrier (executes at the post-jump price);
+3. mark the perp to market; step the funding state (OU, its jumps, a forced rate) and its rate;
+   settle funding on funding times; re-check margin;
 4. accrue LP fees on the step; revalue the LP;
    4b. [issue6-lp] re-range a v3 position that has been out of range long enough (the hedge
        follows the new delta at once in 5);
@@ -37,6 +39,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from engine.kernels.funding import FUNDING_CONSTANT, FundingParams, funding_rate, state_jump
 from engine.kernels.garch import GARCH, next_ratio, t_scale
 from engine.kernels.history import BOOTSTRAP, REPLAY, bootstrap_index
 from engine.kernels.lp import PoolParams, amounts, range_fees, risky_share
@@ -67,6 +70,7 @@ from engine.kernels.perp import (
 )
 from engine.kernels.regime import REGIME, pick, regime_log_jump
 from engine.kernels.rng import normal, seed_stream, uniform
+from engine.kernels.shocks import ShockParams, shocked_step
 from engine.kernels.venue import (
     N_VENUE_DRAWS,
     V_PERP_CLAIM,
@@ -174,12 +178,28 @@ D_REGIME = 5  # regime: u_regime, the next regime
 D_BLOCK = 5  # bootstrap: u_block, whether a new block starts
 D_START = 6  # bootstrap: u_start, where it starts
 DRAW_WIDTH = 7
+# [issue5-funding] jumps of the funding state; after the newer price models' columns
+D_FJUMP_U = 7
+D_FJUMP_Z = 8
+DRAW_WIDTH = 9
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
 def simulate_block(
-    market, pool, hedge, grid, manage, options, venue, seed, first_path, out, record
-):  # pragma: no cover
+    market,
+    pool,
+    hedge,
+    grid,
+    manage,
+    funding,
+    shocks,
+    options,
+    venue,
+    seed,
+    first_path,
+    out,
+    record,
+):  # pragma: no cover - compiled
     """Simulate paths first_path .. first_path + len(out.pnl) - 1 into `out` (and `record`)."""
     state = np.empty(4, np.uint64)
     draws = np.zeros((DRAW_CHUNK, DRAW_WIDTH))
@@ -197,6 +217,8 @@ def simulate_block(
             hedge,
             grid,
             manage,
+            funding,
+            shocks,
             options,
             venue,
             venue_draws,
@@ -208,31 +230,35 @@ def simulate_block(
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
-def draw_steps(state, draws, n, merton):  # pragma: no cover - compiled
+def draw_steps(state, draws, n, merton, funding_jumps=False):  # pragma: no cover - compiled
     """The random numbers of the next n steps, in the fixed per-step order z_price, z_funding,
-    [u_jump, z_jump if Merton], u_bridge."""
+    [u_jump, z_jump if Merton], [u_fjump, z_fjump if the funding state jumps], u_bridge."""
     for j in range(n):
         draws[j, D_PRICE] = normal(state)
         draws[j, D_FUNDING] = normal(state)
         if merton:
             draws[j, D_JUMP_U] = uniform(state)
             draws[j, D_JUMP_Z] = normal(state)
+        if funding_jumps:
+            draws[j, D_FJUMP_U] = uniform(state)
+            draws[j, D_FJUMP_Z] = normal(state)
         draws[j, D_BRIDGE] = uniform(state)
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
-def draw_model_steps(state, draws, n, market):  # pragma: no cover - compiled
+def draw_model_steps(state, draws, n, market, funding_jumps=False):  # pragma: no cover
     """The random numbers of the next n steps of the newer price models, in their fixed per-step
-    order: garch z_price, z_funding, [the t factor's gamma draws if dof], u_bridge; regime z_price,
-    z_funding, [u_jump, z_jump if any regime jumps], [u_regime if several regimes], u_bridge;
-    bootstrap z_funding, u_block, u_start; replay z_funding."""
+    order: garch z_price, z_funding, [the t factor's gamma draws if dof], [u_fjump, z_fjump],
+    u_bridge; regime z_price, z_funding, [u_jump, z_jump if any regime jumps], [u_regime if
+    several regimes], [u_fjump, z_fjump], u_bridge; bootstrap z_funding, u_block, u_start,
+    [u_fjump, z_fjump]; replay z_funding, [u_fjump, z_fjump]. [issue5-funding] The pair
+    u_fjump, z_fjump is drawn only when the funding state jumps."""
     model = market.model
     for j in range(n):
         if model == GARCH:
             draws[j, D_PRICE] = normal(state)
             draws[j, D_FUNDING] = normal(state)
             draws[j, D_T_SCALE] = t_scale(state, market.garch)
-            draws[j, D_BRIDGE] = uniform(state)
         elif model == REGIME:
             draws[j, D_PRICE] = normal(state)
             draws[j, D_FUNDING] = normal(state)
@@ -241,12 +267,16 @@ def draw_model_steps(state, draws, n, market):  # pragma: no cover - compiled
                 draws[j, D_JUMP_Z] = normal(state)
             if market.regime.switching:
                 draws[j, D_REGIME] = uniform(state)
-            draws[j, D_BRIDGE] = uniform(state)
         else:  # BOOTSTRAP, REPLAY: the price move is historical
             draws[j, D_FUNDING] = normal(state)
             if model == BOOTSTRAP:
                 draws[j, D_BLOCK] = uniform(state)
                 draws[j, D_START] = uniform(state)
+        if funding_jumps:
+            draws[j, D_FJUMP_U] = uniform(state)
+            draws[j, D_FJUMP_Z] = normal(state)
+        if model == GARCH or model == REGIME:
+            draws[j, D_BRIDGE] = uniform(state)
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
@@ -271,6 +301,8 @@ def _simulate_path(
     hedge: HedgeParams,
     grid: GridParams,
     manage: ManagementParams,
+    funding_params: FundingParams,
+    shocks: ShockParams,
     options: OptionParams,
     venue: VenueParams,
     venue_draws,
@@ -314,6 +346,13 @@ def _simulate_path(
     h_funding_from_data = market.history.from_data
     n_history = h_return.shape[0]
     h_index = 0
+    # [issue5-funding] funding jumps and shocks, arrays hoisted out of their tuples
+    funding_jumps = funding_params.jumps
+    fjump_cdf = funding_params.jump_cdf
+    shock_log_move = shocks.log_move
+    shock_vol = shocks.vol_multiplier
+    shock_funding = shocks.forced_funding
+    shocked = shock_log_move.shape[0] > 0
     rebalancing = hedge.policy != POLICY_NONE
     # arrays taken out of the parameter tuples once, so the loop holds no reference counting
     funding_events = grid.funding_events
@@ -333,7 +372,8 @@ def _simulate_path(
     log_p = np.log(market.spot)
     sqrt_p = np.sqrt(market.spot)
     price = market.spot
-    f = market.funding_initial
+    f_state = market.funding_initial  # the OU state: the rate (ou) or the premium (premium)
+    f = funding_rate(f_state, funding_params)
 
     x = amounts(sqrt_p, liquidity, sqrt_lower, sqrt_upper)[0]
     value_lp = pool.value0
@@ -422,9 +462,11 @@ def _simulate_path(
         j = k % DRAW_CHUNK
         if j == 0:
             if newer_model:
-                draw_model_steps(state, draws, min(DRAW_CHUNK, grid.n_steps - k), market)
+                draw_model_steps(
+                    state, draws, min(DRAW_CHUNK, grid.n_steps - k), market, funding_jumps
+                )
             else:
-                draw_steps(state, draws, min(DRAW_CHUNK, grid.n_steps - k), merton)
+                draw_steps(state, draws, min(DRAW_CHUNK, grid.n_steps - k), merton, funding_jumps)
         z_price = draws[j, D_PRICE]
         z_funding = draws[j, D_FUNDING]
         u_bridge = draws[j, D_BRIDGE]
@@ -481,6 +523,10 @@ def _simulate_path(
                 step_shock = 0.0
                 step_bridge_scale = 0.0
                 step_high = h_high[h_index]
+        if shocked:  # [issue5-funding] the step's price move and volatility multiplier
+            step_drift, step_sd, step_bridge_scale = shocked_step(
+                step_drift, step_sd, step_bridge_scale, shock_log_move[k], shock_vol[k]
+            )
         log_diffused = log_p + step_drift + step_sd * step_shock
         log_new = log_diffused + step_jump
         if merton:
@@ -500,10 +546,24 @@ def _simulate_path(
         # 3. mark to market, funding, margin
         mark = liquidation_price if liquidation_price > 0.0 else price_new
         perp_pnl += q * (price - mark)
+        # [issue5-funding] OU state, its jumps, a forced rate; the rate paid from the state
         if h_funding_from_data:  # [issue5-models] the rate drawn with the historical return
-            f = h_funding[h_index]
+            f_state = h_funding[h_index]
         else:
-            f = next_funding_to(f, funding_mean, z_price, z_funding, market)
+            f_state = next_funding_to(f_state, funding_mean, z_price, z_funding, market)
+        if funding_jumps:
+            f_state += state_jump(
+                draws[j, D_FJUMP_U],
+                draws[j, D_FJUMP_Z],
+                fjump_cdf,
+                funding_params.jump_mean,
+                funding_params.jump_vol,
+            )
+        f = funding_rate(f_state, funding_params)
+        if shocked and not np.isnan(shock_funding[k]):
+            f = shock_funding[k]
+            if funding_params.kind != FUNDING_CONSTANT:
+                f_state = f  # the OU state restarts from the forced rate
         settlements = funding_events[k]
         if settlements > 0 and q > 0.0 and liquidation_price == 0.0:
             payment = settlements * q * price_new * paid_rate(f, market.funding_cap)
