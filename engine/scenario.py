@@ -10,6 +10,7 @@ Validation errors are raised as `InputError` with the dotted field name and the 
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import math
@@ -1003,7 +1004,7 @@ def parse_override(text: str) -> tuple[str, Any]:
 def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
     """Return a copy of `data` with each dotted key set to its value. A part that is a whole
     number indexes a list already in the data (`shocks.0.move`: the first shock's move)."""
-    out: dict[str, Any] = json.loads(json.dumps(data))  # deep copy of plain YAML data
+    out: dict[str, Any] = copy.deepcopy(data)  # YAML data may hold dates: no JSON round trip
     for dotted, value in overrides.items():
         parts = dotted.split(".")
         node: Any = out

@@ -150,3 +150,17 @@ def test_resolved_scenarios_validate_again():
         assert load_scenario(s, overrides={"paths": 10}).paths == 10
     ds = engine.simulate(load_scenario(), paths=3, seed=1)
     assert engine.simulate(load_scenario(), paths=3, seed=1).pnl.equals(ds.pnl)
+
+
+def test_overrides_keep_dates_and_leave_the_input_alone() -> None:
+    """A data path resolved after `--set market.price.history.start=2022-03-01` (YAML reads a
+    date) used to fail in a JSON deep copy."""
+    import datetime
+
+    from engine.scenario import apply_overrides
+
+    start = datetime.date(2022, 3, 1)
+    data = {"market": {"price": {"history": {"start": start, "prices": "a.csv"}}}}
+    out = apply_overrides(data, {"market.price.history.prices": "/data/a.csv"})
+    assert out["market"]["price"]["history"] == {"start": start, "prices": "/data/a.csv"}
+    assert data["market"]["price"]["history"]["prices"] == "a.csv"
