@@ -842,13 +842,26 @@ class Scenario(_Spec):
 
     @model_validator(mode="after")
     def _management_is_consistent(self) -> Scenario:  # [issue6-lp]
+        # with tiers: MM / notional = rate - amount / notional is below the rate of the bracket in
+        # force; the trigger must exceed the opening bracket's rate (a position that grows into a
+        # higher bracket meets that bracket's rate, which the user's trigger may not clear)
         m = self.hedge.maintenance_margin
+        what = "hedge.maintenance_margin"
+        if self.hedge.tiers and self.hedge.ratio > 0.0:
+            from engine.params import split_capital  # params imports this module
+
+            notional = self.hedge.ratio * split_capital(self).x0 * self.market.spot
+            bracket = next(
+                (t for t in self.hedge.tiers if t.notional_cap >= notional), self.hedge.tiers[-1]
+            )
+            m = bracket.maintenance_rate
+            what = "the maintenance_rate of the opening notional's hedge.tiers bracket"
         for field, ratio in (
             ("margin.topup_below", self.margin.topup_below),
             ("margin.topup_to", self.margin.topup_to),
         ):
             if ratio is not None and ratio <= m:
-                raise ValueError(f"{field} = {ratio!r}: must exceed hedge.maintenance_margin {m!r}")
+                raise ValueError(f"{field} = {ratio!r}: must exceed {what} {m!r}")
         clocks = [("hedge.rehedge_cooldown_hours", self.hedge.rehedge_cooldown_hours, 0)]
         if self.pool.rerange.trigger == "out_for_hours":
             clocks.append(("pool.rerange.out_for_hours", self.pool.rerange.out_for_hours, 1))
