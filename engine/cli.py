@@ -175,6 +175,29 @@ def summary_rows(s: dict[str, Any], out: Path | None = None) -> list[tuple[str, 
     he = s.get("hedge_effectiveness")
     rows.append(("hedge effectiveness", "n/a" if he is None else f"{he:.3f}"))
     risk = s.get("risk", {})
+    for o in risk.get("overlays", {}).values():
+        t = o["tail"].get("0.99")
+        tail = (
+            ""
+            if t is None
+            else (f"; ES 99 % {_money(t['es_without'])} without, {_money(t['es_with'])} with")
+        )
+        rows.append(
+            (
+                o["label"],
+                f"paid {_money(o['paid'])}, received {_money(o['received'])}, net "
+                f"{_money(o['net']['mean'])} ± {_money(o['net']['stderr'])}{tail}",
+            )
+        )
+    means = risk.get("means", {})
+    for name, label in (
+        ("pool_exploit_loss", "mean pool-exploit loss"),
+        ("perp_venue_loss", "mean perp-venue failure loss"),
+    ):
+        if means.get(name, {}).get("mean"):
+            rows.append((label, _money(means[name]["mean"])))
+    if means.get("adl_events", {}).get("mean"):
+        rows.append(("mean ADL closes of the short", f"{means['adl_events']['mean']:.4f}"))
     for key, p in risk.get("loss_exceedance", {}).items():
         if float(key) > 0:
             rows.append((f"P(loss > {_pct(float(key))} of K)", _pct(p["p"])))

@@ -77,6 +77,31 @@ PATH_OUTPUTS: dict[str, OutputSpec] = {
     "n_reranges": OutputSpec("1", "number of v3 re-ranges", np.int32),
     "n_rehedges": OutputSpec("1", "number of re-hedges after a liquidation", np.int32),
     "n_liquidations": OutputSpec("1", "number of liquidations of the short", np.int32),
+    "option_premium": OutputSpec(
+        "quote", "premia paid for the options hedge (every purchase and roll)", np.float64
+    ),
+    "option_payoff": OutputSpec("quote", "option payoffs received at expiries", np.float64),
+    "option_value": OutputSpec(
+        "quote", "Black-76 mark of the options still alive at the horizon", np.float64
+    ),
+    "pool_exploit_loss": OutputSpec(
+        "quote", "LP value taken by a pool exploit, at the event", np.float64
+    ),
+    "perp_venue_loss": OutputSpec(
+        "quote", "margin-account equity taken by a perp-venue failure, at the event", np.float64
+    ),
+    "insurance_premium": OutputSpec("quote", "venue cover premia paid", np.float64),
+    "insurance_payout": OutputSpec("quote", "venue cover payouts received", np.float64),
+    "pool_exploited": OutputSpec(
+        "1", "whether the pool was exploited within the horizon", np.bool_
+    ),
+    "perp_venue_failed": OutputSpec(
+        "1", "whether the perp venue failed within the horizon", np.bool_
+    ),
+    "adl_events": OutputSpec("1", "times the short was auto-deleveraged by the venue", np.int32),
+    "adl_cascades": OutputSpec(
+        "1", "cascade steps in which the short was in profit (eligible for ADL)", np.int32
+    ),
 }
 assert tuple(PATH_OUTPUTS) == PathOutputs._fields
 

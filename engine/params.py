@@ -8,7 +8,7 @@ funding, rebalancing and observation clocks), so that the inner loop recomputes 
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -30,9 +30,11 @@ from engine.kernels.management import (
     ManagementParams,
 )
 from engine.kernels.market import GBM, MERTON, MarketParams
+from engine.kernels.options import ROLL_AT_EXPIRY, ROLL_NONE, OptionParams
 from engine.kernels.perp import POLICY_BAND, POLICY_NONE, POLICY_PERIODIC, HedgeParams
 from engine.kernels.regime import REGIME, RegimeParams
 from engine.kernels.shocks import ShockParams
+from engine.kernels.venue import VenueParams
 from engine.scenario import FundingShock, PriceShock, PriceSpec, Scenario, VolShock
 
 _PRICE_MODELS = {
@@ -52,6 +54,7 @@ _FUNDING_MODELS = {
     "none": FUNDING_NONE,
     "historical": FUNDING_OU,  # the state is the rate, set from the data at each step
 }
+_ROLLS = {"none": ROLL_NONE, "at_expiry": ROLL_AT_EXPIRY}
 _JUMP_TAIL = 1e-17
 
 
@@ -63,6 +66,8 @@ class KernelInputs(NamedTuple):
     manage: ManagementParams  # [issue6-lp]
     funding: FundingParams
     shocks: ShockParams
+    options: OptionParams
+    venue: VenueParams
     # issue 7: whether the lane (SIMD) kernel supports the scenario (engine.dispatch.supports)
     lanes: bool = False
 
@@ -361,15 +366,92 @@ def pool_params(scenario: Scenario, split: CapitalSplit) -> PoolParams:
     )
 
 
+def maintenance_tiers(scenario: Scenario) -> np.ndarray:
+    """The (n_brackets, 3) table (notional cap, maintenance rate, maintenance amount) the kernel
+    reads (`engine.kernels.perp`); the flat maintenance_margin m is the one bracket (inf, m, 0)."""
+    hedge = scenario.hedge
+    if not hedge.tiers:
+        return np.array([[math.inf, float(hedge.maintenance_margin), 0.0]])
+    return np.array(
+        [[t.notional_cap, t.maintenance_rate, t.maintenance_amount] for t in hedge.tiers],
+        dtype=np.float64,
+    )
+
+
 def hedge_params(scenario: Scenario) -> HedgeParams:
     hedge = scenario.hedge
+    tiers = maintenance_tiers(scenario)
     return HedgeParams(
         ratio=float(hedge.ratio),
-        maintenance=float(hedge.maintenance_margin),
+        maintenance=float(tiers[0, 1]),
         penalty=float(hedge.liquidation_penalty),
         cost_rate=hedge.trade_cost_rate,
         policy=_POLICIES[hedge.rebalance.policy],
         band=float(hedge.rebalance.band),
+        tiers=tiers,
+    )
+
+
+def option_params(scenario: Scenario) -> OptionParams:
+    """The options strip's constants: legs, strikes (fractions of spot), each leg's implied
+    volatility at purchase (sticky strike), size, tenor in years and in steps, roll rule."""
+    opts = scenario.hedge.options
+    has_put, has_call = opts.legs
+    dt = scenario.dt_years
+    tenor_steps = round(opts.tenor_days * 24.0 / scenario.step_hours) if opts.kind != "none" else 0
+
+    def vol(on: bool, strike: float) -> float:
+        return scenario.implied_vol(strike) if on and strike > 0.0 else 0.0
+
+    return OptionParams(
+        active=int(opts.kind != "none" and opts.size > 0.0),
+        has_put=int(has_put),
+        has_call=int(has_call),
+        put_strike=float(opts.put_strike),
+        call_strike=float(opts.call_strike),
+        put_vol=vol(has_put, opts.put_strike),
+        call_vol=vol(has_call, opts.call_strike),
+        size=float(opts.size),
+        tenor=tenor_steps * dt,
+        tenor_steps=tenor_steps,
+        roll=_ROLLS[opts.roll],
+        step_years=dt,
+        time_value_bound=(vol(has_put, opts.put_strike) + vol(has_call, opts.call_strike))
+        / math.sqrt(2.0 * math.pi),
+    )
+
+
+def venue_params(scenario: Scenario) -> VenueParams:
+    """Hazards, loss fractions and cover of the pool and the perp venue; premium rates per step."""
+    venue = scenario.venue
+    dt = scenario.dt_years
+
+    def cover(spec: Any) -> tuple[int, float, float, float]:
+        if spec.cover is None:
+            return 0, 0.0, 0.0, 0.0
+        c = spec.cover
+        return 1, c.premium_rate * dt, float(c.payout_fraction), float(c.approval_probability)
+
+    pool_cover, pool_premium_dt, pool_payout, pool_approval = cover(venue.pool)
+    perp_cover, perp_premium_dt, perp_payout, perp_approval = cover(venue.perp)
+    return VenueParams(
+        active=int(venue.active),
+        pool_hazard=float(venue.pool.hazard_per_year),
+        pool_loss=float(venue.pool.loss_fraction),
+        pool_cover=pool_cover,
+        pool_premium_dt=pool_premium_dt,
+        pool_payout=pool_payout,
+        pool_approval=pool_approval,
+        perp_hazard=float(venue.perp.hazard_per_year),
+        perp_loss=float(venue.perp.loss_fraction),
+        perp_cover=perp_cover,
+        perp_premium_dt=perp_premium_dt,
+        perp_payout=perp_payout,
+        perp_approval=perp_approval,
+        step_years=dt,
+        n_steps=scenario.n_steps,
+        adl_probability=float(venue.adl.probability),
+        adl_cascade=float(venue.adl.cascade_log_return),
     )
 
 
@@ -501,5 +583,7 @@ def kernel_inputs(scenario: Scenario) -> KernelInputs:
         manage=management_params(scenario),
         funding=funding_params(scenario),
         shocks=shock_params(scenario),
+        options=option_params(scenario),
+        venue=venue_params(scenario),
         lanes=supports(scenario),
     )

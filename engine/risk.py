@@ -57,12 +57,15 @@ ATTRIBUTION_TOLERANCE = 1e-9
 
 
 class Part(NamedTuple):
-    """One additive part of the P&L: `sign * ds[variable]` per path (quote units)."""
+    """One additive part of the P&L: `sign * ds[variable]` per path (quote units). An `optional`
+    part (a feature that is off by default) is left out of the attribution of a run in which it is
+    zero on every path."""
 
     name: str
     label: str
     variable: str
     sign: float
+    optional: bool = False
 
 
 ATTRIBUTION: tuple[Part, ...] = (
@@ -75,6 +78,13 @@ ATTRIBUTION: tuple[Part, ...] = (
     Part("liquidation_losses", "liquidation losses", "liquidation_loss", -1.0),
     Part("swap_costs", "pool swap costs", "swap_costs", -1.0),  # [issue6-lp]
     Part("gas", "gas", "gas", -1.0),  # [issue6-lp]
+    Part("option_premium", "option premia", "option_premium", -1.0, True),
+    Part("option_payoff", "option payoffs", "option_payoff", 1.0, True),
+    Part("option_value", "options marked at the horizon", "option_value", 1.0, True),
+    Part("pool_exploit", "pool exploit losses", "pool_exploit_loss", -1.0, True),
+    Part("perp_venue_failure", "perp venue failure losses", "perp_venue_loss", -1.0, True),
+    Part("insurance_premium", "venue cover premia", "insurance_premium", -1.0, True),
+    Part("insurance_payout", "venue cover payouts", "insurance_payout", 1.0, True),
 )
 """The P&L attribution (docs/model-notes.md, accounting identity): hodl_pnl + il = V_LP,T - V0, so
 the parts add up to `pnl` per path. A feature that adds a P&L component appends its Part here."""
@@ -294,11 +304,16 @@ def exceedance(
 def attribution_parts(ds: xr.Dataset) -> dict[str, xr.DataArray]:
     """The P&L parts per path (quote units), keyed by `Part.name`, over any sweep dimensions.
 
-    Parts whose variable the Dataset lacks are left out. When the parts do not add up to `pnl`
+    Parts whose variable the Dataset lacks are left out, and so are optional parts that are zero
+    on every path (a feature switched off). When the parts do not add up to `pnl`
     (beyond `ATTRIBUTION_TOLERANCE` x K: a component not yet listed in ATTRIBUTION) the remainder
     is returned as a last part, "unexplained", so the parts always add up to the P&L.
     """
-    parts = {p.name: p.sign * ds[p.variable] for p in ATTRIBUTION if p.variable in ds}
+    parts = {
+        p.name: p.sign * ds[p.variable]
+        for p in ATTRIBUTION
+        if p.variable in ds and not (p.optional and not np.any(ds[p.variable].values))
+    }
     if not parts:
         return {}
     total = sum(parts.values())
@@ -335,6 +350,65 @@ def attribution(point: xr.Dataset, levels: Sequence[float] = LEVELS) -> dict[str
             "es_contribution": {k: float(-v[m].mean()) for k, m in masks.items()},
         }
     return {"parts": rows, "max_residual": float(np.max(np.abs(total - pnl)))}
+
+
+OVERLAYS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "options": ("options hedge", ("option_premium", "option_payoff", "option_value")),
+    "insurance": ("venue cover", ("insurance_premium", "insurance_payout")),
+}
+"""Pure cash overlays: Part names whose sum is the overlay's net P&L per path. Nothing else on a
+path depends on them, so the P&L without the overlay is exactly `pnl - net` on the same paths."""
+
+
+def overlay_effects(point: xr.Dataset, levels: Sequence[float] = LEVELS) -> dict[str, Any]:
+    """What each overlay present in the run (options, venue cover) costs and does to the tail.
+
+    Per overlay: `paid` (mean premia), `received` (mean payoffs, payouts and horizon marks), `net`
+    (mean and standard error of received - paid per path: minus the expected cost), and per level
+    VaR and ES of the P&L with the overlay and without it (pnl - net, the same paths: an overlay
+    changes nothing else on a path), `es_saved` = ES without - ES with (quote units). Overlays that
+    are zero on every path are left out.
+    """
+    parts = attribution_parts(point)
+    pnl = np.asarray(point["pnl"].values, dtype=np.float64)
+    out: dict[str, Any] = {}
+    for key, (label, names) in OVERLAYS.items():
+        present = [n for n in names if n in parts]
+        if not present:
+            continue
+        sign = {p.name: p.sign for p in ATTRIBUTION}
+        paid = np.zeros_like(pnl)
+        received = np.zeros_like(pnl)
+        for n in present:
+            values = np.asarray(parts[n].values, dtype=np.float64)
+            if sign[n] < 0.0:
+                paid -= values
+            else:
+                received += values
+        net = received - paid
+        without = pnl - net
+        tail_rows = {}
+        for a in levels:
+            es_with = expected_shortfall(-pnl, a)
+            es_without = expected_shortfall(-without, a)
+            tail_rows[level_key(a)] = {
+                "var_with": value_at_risk(-pnl, a),
+                "var_without": value_at_risk(-without, a),
+                "es_with": es_with,
+                "es_without": es_without,
+                "es_with_stderr": es_stderr(-pnl, a),
+                "es_without_stderr": es_stderr(-without, a),
+                "es_saved": es_without - es_with,
+            }
+        out[key] = {
+            "label": label,
+            "paid": float(paid.mean()),
+            "received": float(received.mean()),
+            "net": mean_with_stderr(net),
+            "pnl_without": mean_with_stderr(without),
+            "tail": tail_rows,
+        }
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -404,7 +478,8 @@ def risk_metrics(
     `loss_exceedance`: P(loss > x K); `liquidation`: probability with its Wilson interval, the
     survival curve (at `survival_times`, default the observation grid), quantiles of the time to
     liquidation and the mean/median time among liquidated paths; `drawdown`: quantiles and
-    P(MDD > x); `attribution`; `hedge`: effectiveness and the unhedged LP's P&L on the same paths;
+    P(MDD > x); `attribution`; `overlays` (options / venue cover: cost and ES with and without,
+    see `overlay_effects`); `hedge`: effectiveness and the unhedged LP's P&L on the same paths;
     `means`: every per-path variable's mean with its standard error; `warnings`: plain sentences.
     Sections whose variables the Dataset lacks are left out.
     """
@@ -469,6 +544,10 @@ def risk_metrics(
                 "the attribution parts do not add up to the P&L: an unexplained part of mean "
                 f"{attr['parts']['unexplained']['mean']:.6g} is shown"
             )
+
+    overlays = overlay_effects(point, levels)
+    if overlays:
+        out["overlays"] = overlays
 
     if "unhedged_pnl" in point:
         unhedged = _values(point["unhedged_pnl"].values)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import math
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -484,6 +485,75 @@ class RebalanceSpec(_Spec):
     band: float = Field(0.10, ge=0.0)
 
 
+class TierSpec(_Spec):
+    """One maintenance-margin bracket as venues publish them (Binance-style): for a position of
+    notional n = q P (quote units) in this bracket, MM = n x maintenance_rate - maintenance_amount.
+    A position is in the first bracket whose notional_cap is at or above its notional."""
+
+    notional_cap: float = Field(gt=0.0)
+    """Largest notional of the bracket, quote units (the last bracket also applies above it)."""
+    maintenance_rate: float = Field(ge=0.0, lt=1.0)
+    maintenance_amount: float = Field(0.0, ge=0.0)
+    """Quote units: the venue's cumulative deduction that keeps MM continuous across brackets."""
+
+
+TIER_AMOUNT_TOLERANCE = 0.01
+"""Largest gap accepted between a bracket's maintenance_amount and the value that keeps the
+maintenance margin continuous (quote units; venues publish amounts rounded to the cent)."""
+
+
+class ImpliedVolSpec(_Spec):
+    """Implied volatility of an option bought with strike K at forward F (= spot):
+    `vol x multiplier + skew x ln(K / F)`, per sqrt(year). Each option keeps it until expiry."""
+
+    vol: float | None = Field(None, gt=0.0)
+    """Base volatility per sqrt(year); null: the market's `market.price.vol`."""
+    multiplier: float = Field(1.0, gt=0.0)
+    """Implied over realised: 1.0 prices options at the simulated volatility."""
+    skew: float = 0.0
+    """Slope per unit log-moneyness ln(K/F); negative makes out-of-the-money puts dearer."""
+
+
+class OptionsSpec(_Spec):
+    """Long European options on the risky asset, Black-76 priced (zero rate, forward = spot).
+
+    `put`: a put leg; `call`: a call leg; `strangle`: both legs at their strikes; `straddle`: both
+    legs at one strike (put_strike = call_strike). Each leg holds `size` x the LP's risky holding
+    (units of the risky asset) at purchase. Bought at t = 0 and, with `roll: at_expiry`, again at
+    every expiry before the horizon at strikes relative to the spot then. Premium paid in cash,
+    payoff received at expiry; options alive at the horizon are marked with Black-76."""
+
+    kind: Literal["none", "put", "call", "strangle", "straddle"] = "none"
+    put_strike: float = Field(0.9, ge=0.0)
+    """Put strike as a fraction of the spot at purchase (0.9: 10 % out of the money)."""
+    call_strike: float = Field(1.1, gt=0.0)
+    """Call strike as a fraction of the spot at purchase."""
+    size: float = Field(1.0, ge=0.0)
+    """Options per leg per unit of the LP's risky holding at purchase (1: cover every unit)."""
+    tenor_days: float = Field(30.0, gt=0.0)
+    """Days from purchase to expiry; a whole number of steps."""
+    roll: Literal["at_expiry", "none"] = "at_expiry"
+    iv: ImpliedVolSpec = ImpliedVolSpec()
+
+    @model_validator(mode="after")
+    def _straddle_has_one_strike(self) -> OptionsSpec:
+        if self.kind == "straddle" and self.put_strike != self.call_strike:
+            raise ValueError(
+                f"call_strike = {self.call_strike!r}: a straddle has one strike; set put_strike "
+                f"and call_strike equal (put_strike is {self.put_strike!r}), or use a strangle"
+            )
+        return self
+
+    @property
+    def legs(self) -> tuple[bool, bool]:
+        """(has a put leg, has a call leg)."""
+        return self.kind in ("put", "strangle", "straddle"), self.kind in (
+            "call",
+            "strangle",
+            "straddle",
+        )
+
+
 class HedgeSpec(_Spec):
     """Isolated-margin short perpetual sized `ratio` x the LP's delta."""
 
@@ -501,6 +571,58 @@ class HedgeSpec(_Spec):
     after `rehedge_cooldown_hours`, its collateral (notional / leverage) funded from the pool."""
     rehedge_cooldown_hours: float = Field(24.0, ge=0.0)
     """Hours from a liquidation to the re-hedge; a multiple of step_hours (0: the same step)."""
+    tiers: list[TierSpec] = Field(default_factory=list)
+    """Tiered maintenance brackets, caps increasing; when set they replace maintenance_margin
+    (which must then stay at its default). Empty: the flat maintenance_margin."""
+    options: OptionsSpec = OptionsSpec()
+    """Options hedge; kind none (the default) holds none. Usable with ratio 0 (options alone)."""
+
+    @model_validator(mode="after")
+    def _tiers_are_a_venue_table(self) -> HedgeSpec:
+        if not self.tiers:
+            return self
+        default_mm = HedgeSpec.model_fields["maintenance_margin"].default
+        if self.maintenance_margin != default_mm:
+            raise ValueError(
+                f"maintenance_margin = {self.maintenance_margin!r}: tiers replace the flat "
+                f"maintenance margin; leave it at its default {default_mm!r} or remove tiers"
+            )
+        first = self.tiers[0]
+        if first.maintenance_amount != 0.0:
+            raise ValueError(
+                f"tiers.0.maintenance_amount = {first.maintenance_amount!r}: the first bracket's "
+                "amount must be 0 (no maintenance deduction on small positions)"
+            )
+        for i in range(1, len(self.tiers)):
+            lo, hi = self.tiers[i - 1], self.tiers[i]
+            if hi.notional_cap <= lo.notional_cap:
+                raise ValueError(
+                    f"tiers.{i}.notional_cap = {hi.notional_cap!r}: caps must increase "
+                    f"(bracket {i - 1} ends at {lo.notional_cap!r})"
+                )
+            if hi.maintenance_rate < lo.maintenance_rate:
+                raise ValueError(
+                    f"tiers.{i}.maintenance_rate = {hi.maintenance_rate!r}: rates must not "
+                    f"decrease (bracket {i - 1} has {lo.maintenance_rate!r})"
+                )
+            expected = lo.maintenance_amount + lo.notional_cap * (
+                hi.maintenance_rate - lo.maintenance_rate
+            )
+            if abs(hi.maintenance_amount - expected) > TIER_AMOUNT_TOLERANCE + 1e-9 * expected:
+                raise ValueError(
+                    f"tiers.{i}.maintenance_amount = {hi.maintenance_amount!r}: expected "
+                    f"{expected!r} = amount {lo.maintenance_amount!r} + cap {lo.notional_cap!r} x "
+                    f"(rate {hi.maintenance_rate!r} - {lo.maintenance_rate!r}), so that the "
+                    "maintenance margin is continuous at the bracket boundary"
+                )
+        return self
+
+    def maintenance_at(self, notional: float) -> float:
+        """The venue's maintenance margin (quote units) of a position of `notional` quote units."""
+        if not self.tiers:
+            return self.maintenance_margin * notional
+        tier = next((t for t in self.tiers if notional <= t.notional_cap), self.tiers[-1])
+        return tier.maintenance_rate * notional - tier.maintenance_amount
 
     @property
     def trade_cost_rate(self) -> float:
@@ -563,6 +685,58 @@ class GasSpec(_Spec):
     perp_transaction: float = Field(0.0, ge=0.0)
 
 
+class CoverSpec(_Spec):
+    """Insurance of one venue: a premium of `premium_rate` per year on the covered amount (the
+    venue exposure at the start of each step: the LP value, or the margin account's equity),
+    paid every step until the venue fails; at the failure the claim is approved with probability
+    `approval_probability` and pays `payout_fraction` x the loss."""
+
+    premium_rate: float = Field(0.0, ge=0.0)
+    payout_fraction: float = Field(1.0, ge=0.0, le=1.0)
+    approval_probability: float = Field(1.0, ge=0.0, le=1.0)
+
+
+class VenueRiskSpec(_Spec):
+    """Failure of one venue: the first event of a Poisson process of `hazard_per_year` events per
+    year takes `loss_fraction` of the exposure (each venue fails at most once per path)."""
+
+    hazard_per_year: float = Field(0.0, ge=0.0)
+    loss_fraction: float = Field(1.0, ge=0.0, le=1.0)
+    cover: CoverSpec | None = None
+    """Insurance of the venue; null: uninsured."""
+
+
+class AdlSpec(_Spec):
+    """Auto-deleveraging by the perp venue. A step whose log-return ln(P_k+1 / P_k) (jumps
+    included) is at or below `cascade_log_return` is a liquidation cascade (longs liquidated en
+    masse); in each, a short in profit against its average entry price is closed by the venue with
+    probability `probability` (at the step's price, no fee). The rebalancing policy then re-opens
+    it at its next check; with policy none the LP stays unhedged."""
+
+    probability: float = Field(0.0, ge=0.0, le=1.0)
+    """Per cascade; 0 (the default): no auto-deleveraging."""
+    cascade_log_return: float = Field(-0.05, lt=0.0)
+    """Log-return of one step at or below which the step is a cascade (per step: scale it with
+    step_hours)."""
+
+
+class VenueSpec(_Spec):
+    """Venue failure and insurance. `pool`: an exploit of the pool takes loss_fraction of the LP
+    position's value; `perp`: a failure of the perp venue takes loss_fraction of the margin
+    account's equity and ends the short; `adl`: auto-deleveraging of the short in crashes.
+    Hazards 0, no cover and ADL probability 0 (the defaults): off."""
+
+    pool: VenueRiskSpec = VenueRiskSpec()
+    perp: VenueRiskSpec = VenueRiskSpec()
+    adl: AdlSpec = AdlSpec()
+
+    @property
+    def active(self) -> bool:
+        return self.adl.probability > 0.0 or any(
+            v.hazard_per_year > 0.0 or v.cover is not None for v in (self.pool, self.perp)
+        )
+
+
 class OutputSpec(_Spec):
     """What is kept besides the per-path summaries: a sample of whole paths on a coarse grid."""
 
@@ -589,6 +763,7 @@ class Scenario(_Spec):
     hedge: HedgeSpec = HedgeSpec()
     margin: MarginSpec = MarginSpec()
     gas: GasSpec = GasSpec()
+    venue: VenueSpec = VenueSpec()
     output: OutputSpec = OutputSpec()
     sweep: dict[str, list[Any]] = Field(default_factory=dict)
     """Parameter sweep: dotted keys to lists of values; the run covers their Cartesian product,
@@ -667,13 +842,26 @@ class Scenario(_Spec):
 
     @model_validator(mode="after")
     def _management_is_consistent(self) -> Scenario:  # [issue6-lp]
+        # with tiers: MM / notional = rate - amount / notional is below the rate of the bracket in
+        # force; the trigger must exceed the opening bracket's rate (a position that grows into a
+        # higher bracket meets that bracket's rate, which the user's trigger may not clear)
         m = self.hedge.maintenance_margin
+        what = "hedge.maintenance_margin"
+        if self.hedge.tiers and self.hedge.ratio > 0.0:
+            from engine.params import split_capital  # params imports this module
+
+            notional = self.hedge.ratio * split_capital(self).x0 * self.market.spot
+            bracket = next(
+                (t for t in self.hedge.tiers if t.notional_cap >= notional), self.hedge.tiers[-1]
+            )
+            m = bracket.maintenance_rate
+            what = "the maintenance_rate of the opening notional's hedge.tiers bracket"
         for field, ratio in (
             ("margin.topup_below", self.margin.topup_below),
             ("margin.topup_to", self.margin.topup_to),
         ):
             if ratio is not None and ratio <= m:
-                raise ValueError(f"{field} = {ratio!r}: must exceed hedge.maintenance_margin {m!r}")
+                raise ValueError(f"{field} = {ratio!r}: must exceed {what} {m!r}")
         clocks = [("hedge.rehedge_cooldown_hours", self.hedge.rehedge_cooldown_hours, 0)]
         if self.pool.rerange.trigger == "out_for_hours":
             clocks.append(("pool.rerange.out_for_hours", self.pool.rerange.out_for_hours, 1))
@@ -684,6 +872,51 @@ class Scenario(_Spec):
                     f"{field} = {hours!r}: must be a whole multiple of step_hours {self.step_hours!r}"
                 )
         return self
+
+    @model_validator(mode="after")
+    def _options_and_tiers_fit(self) -> Scenario:  # [issue6-venue]
+        opts = self.hedge.options
+        if opts.kind != "none":
+            k = opts.tenor_days * 24.0 / self.step_hours
+            if abs(k - round(k)) > _GRID_TOLERANCE * max(1.0, k) or round(k) < 1:
+                raise ValueError(
+                    f"hedge.options.tenor_days = {opts.tenor_days!r}: must be a whole number of "
+                    f"steps of step_hours {self.step_hours!r}"
+                )
+            has_put, has_call = opts.legs
+            legs = (("put", has_put, opts.put_strike), ("call", has_call, opts.call_strike))
+            for leg, on, strike in legs:
+                if on and strike > 0.0 and self.implied_vol(strike) < 0.0:
+                    raise ValueError(
+                        f"hedge.options.iv.skew = {opts.iv.skew!r}: the {leg} leg's implied "
+                        f"volatility at strike {strike!r} x spot is {self.implied_vol(strike)!r}, "
+                        "negative"
+                    )
+        if self.hedge.tiers and self.hedge.ratio > 0.0:
+            from engine.params import split_capital  # params imports this module
+
+            notional = self.hedge.ratio * split_capital(self).x0 * self.market.spot
+            last_cap = self.hedge.tiers[-1].notional_cap
+            if notional > last_cap:
+                raise ValueError(
+                    f"hedge.tiers = {len(self.hedge.tiers)} brackets: the opening notional "
+                    f"{notional!r} is above the largest cap {last_cap!r}"
+                )
+            equity = notional / self.hedge.leverage - self.hedge.trade_cost_rate * notional
+            if equity <= self.hedge.maintenance_at(notional):
+                raise ValueError(
+                    f"hedge.leverage = {self.hedge.leverage!r}: the opening equity {equity!r} is "
+                    f"at or below the tiered maintenance margin "
+                    f"{self.hedge.maintenance_at(notional)!r} of the opening notional "
+                    f"{notional!r}; the short would be liquidated at once"
+                )
+        return self
+
+    def implied_vol(self, strike_fraction: float) -> float:
+        """Implied volatility (per sqrt(year)) of an option struck at strike_fraction x forward."""
+        iv = self.hedge.options.iv
+        base = self.market.price.vol if iv.vol is None else iv.vol
+        return base * iv.multiplier + iv.skew * math.log(strike_fraction)
 
     @property
     def n_steps(self) -> int:

@@ -59,7 +59,7 @@ def run_block(
     out = allocate_path_outputs(n_paths)
     n_obs = int(inputs.grid.observe_index.max(initial=0)) + 1
     record = np.full((n_record, n_obs, len(RECORD_FIELDS)), np.nan)
-    args = (
+    models = (
         inputs.market,
         inputs.pool,
         inputs.hedge,
@@ -67,15 +67,13 @@ def run_block(
         inputs.manage,
         inputs.funding,
         inputs.shocks,
-        np.uint64(seed),
-        np.int64(first_path),
-        out,
-        record,
     )
+    stream = (np.uint64(seed), np.int64(first_path), out, record)
     if inputs.lanes and kernel != "general":
-        simulate_block_lanes(*args)
+        # options and venue hazards are off in every scenario the lane kernel supports
+        simulate_block_lanes(*models, *stream)
     else:
-        simulate_block(*args)
+        simulate_block(*models, inputs.options, inputs.venue, *stream)
     return BlockResult(first_path, out._asdict(), record)
 
 

@@ -21,8 +21,10 @@ recomputed here from the scenario:
   funding) at the end of each step of its window;
 - LP (§4): v2 x = L / sqrt(P), y = L sqrt(P); v3 with clipping; apr and arbitrage fees at the
   left point of the step;
-- perp (§5): margin cash and entry price; equity E = cash + q (entry - P); MM = m q P; liquidation
-  price P_liq = (cash + q entry) / (q (1 + m)); Brownian-bridge crossing of the diffusive leg,
+- perp (§5): margin cash and entry price; equity E = cash + q (entry - P); MM = m q P, or with
+  tiered brackets the venue's formula rate_i q P - amount_i (`HedgeSpec.maintenance_at`); the
+  liquidation price is the root of E(P) = MM(P), found by bisection (flat: (cash + q entry) /
+  (q (1 + m))); Brownian-bridge crossing of the diffusive leg,
   executes at P_liq; a jump through executes at the post-jump price; recovered
   max(E_exec - penalty q P_exec, 0);
 - order of a step (§6), statistics and outputs (§7);
@@ -221,6 +223,27 @@ def step_fees(scn: Scenario, lp: Pool, p0: float, p1: float, value_before: float
             days = scn.step_hours / 24.0
             earned += spec.fee_tier * spec.noise_volume_to_tvl_per_day * value_before * days
     return earned
+
+
+def liquidation_price(scn: Scenario, cash: float, entry: float, q: float) -> float:
+    """The price at which the short's equity cash + q (entry - P) equals the venue's maintenance
+    margin MM(q P): closed form for a flat rate, bisection on the (decreasing) equity minus MM
+    with tiered brackets."""
+    hedge = scn.hedge
+    if not hedge.tiers:
+        return (cash + q * entry) / (q * (1.0 + hedge.maintenance_margin))
+
+    def surplus(p: float) -> float:
+        return cash + q * (entry - p) - hedge.maintenance_at(q * p)
+
+    lo, hi = 0.0, (cash + q * entry) / q  # surplus(lo) > 0 >= surplus(hi)
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if surplus(mid) > 0.0:
+            lo = mid
+        else:
+            hi = mid
+    return hi
 
 
 def step_shocks(scn: Scenario) -> list[tuple[float, float, float | None]]:
@@ -520,7 +543,7 @@ def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
     v0, c0 = capital_split(scn)
     pool = Pool(scn, v0)
     x0, y0 = pool.amounts(p0)
-    m, penalty = hedge.maintenance_margin, hedge.liquidation_penalty
+    penalty = hedge.liquidation_penalty
     cost_rate = hedge.taker_fee + hedge.slippage_bps * 1e-4
     q = hedge.ratio * x0
     costs = cost_rate * q * p0
@@ -585,7 +608,7 @@ def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
         price_new = math.exp(log_new)
         exec_price = None
         if q > 0.0:
-            h_log = math.log((cash + q * entry) / (q * (1.0 + m)))
+            h_log = math.log(liquidation_price(scn, cash, entry, q))
             if log_diffused >= h_log:
                 exec_price, why = math.exp(h_log), "endpoint"
             elif log_diffused + high >= h_log:
@@ -627,7 +650,7 @@ def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
             payment = settlements * q * price_new * min(max(rate, -cap), cap)
             cash += payment
             funding += payment
-            if equity(price_new) <= m * q * price_new:
+            if equity(price_new) <= hedge.maintenance_at(q * price_new):
                 exec_price, why = price_new, "funding"
 
         # 4. LP fees over the step (left point), then revalue
@@ -708,7 +731,7 @@ def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
                 recheck = True
                 events.append("sweep")
             value_lp = pool.value(price_new)
-        if recheck and q > 0.0 and equity(price_new) <= m * q * price_new:
+        if recheck and q > 0.0 and equity(price_new) <= hedge.maintenance_at(q * price_new):
             exec_price, why = price_new, "rebalance"
 
         if exec_price is not None:

@@ -426,3 +426,18 @@ def test_bad_inputs_exit_2_naming_the_field(case, tmp_path: Path, monkeypatch) -
     assert field in lines[0] and value in lines[0], lines[0]
     assert "Traceback" not in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_topup_trigger_is_checked_against_the_tier_in_force() -> None:
+    """With tiers, a trigger above the flat default (0.005) but below the opening bracket's rate
+    (1 % for the shipped table at K = 2M) is refused; one above it is accepted."""
+    import pytest
+
+    from engine.errors import InputError
+    from engine.scenario import load_scenario
+
+    with pytest.raises(InputError, match=r"margin\.topup_below = 0\.008"):
+        load_scenario(
+            "tiered-margin", overrides={"margin.topup_below": 0.008, "margin.topup_to": 0.2}
+        )
+    load_scenario("tiered-margin", overrides={"margin.topup_below": 0.05, "margin.topup_to": 0.2})

@@ -346,6 +346,20 @@ SCENARIOS: dict[str, tuple[dict[str, Any], set[str]]] = {
         },
         {"endpoint"},
     ),
+    # [issue6-venue] liquidations in the third bracket, whose amount shifts the barrier
+    "tiered-margin": (
+        {
+            "horizon_days": 20,
+            "market.price.vol": 1.0,
+            "hedge.leverage": 10.0,
+            "hedge.tiers": [
+                {"notional_cap": 20000.0, "maintenance_rate": 0.01},
+                {"notional_cap": 47000.0, "maintenance_rate": 0.02, "maintenance_amount": 200.0},
+                {"notional_cap": 1e6, "maintenance_rate": 0.05, "maintenance_amount": 1610.0},
+            ],
+        },
+        {"endpoint", "bridge"},
+    ),
 }
 
 MONEY = (

@@ -223,7 +223,8 @@ def test_risk_metrics_on_a_run(run: xr.Dataset) -> None:
 
 def test_attribution_adds_up_per_path(run: xr.Dataset) -> None:
     parts = risk.attribution_parts(run)
-    assert list(parts) == [p.name for p in risk.ATTRIBUTION]  # no unexplained part
+    # no unexplained part; the optional parts of features that are off are left out
+    assert list(parts) == [p.name for p in risk.ATTRIBUTION if not p.optional]
     total = sum(p.values for p in parts.values())
     np.testing.assert_allclose(total, run["pnl"].values, rtol=0, atol=1e-9 * run.attrs["capital"])
     # independently: hodl + il = LP value change

@@ -22,6 +22,12 @@ the order of MODEL.md §6:
 6. update portfolio value W, its running peak and the maximum drawdown.
 A liquidation flagged in 2, 3 or 5 is executed once, at the end of the step's trading (after 5b).
 
+[issue6-venue] options, venue failure and insurance, each off by default: cover premia accrue on
+the exposures at the step's start; a pool exploit applies after 4 (the moves of 4b-5 see the
+smaller position); after the liquidation: auto-deleveraging, a perp-venue failure (no re-hedge
+after it), then an option expiry (payoff, and the roll's purchase). The venue's uniforms come
+from the path's side stream (`kernels/venue.py`). Live options are marked lazily in 6.
+
 Nothing of size paths x steps is stored: per path only the final summaries (`PathOutputs`) and,
 for the first `record.shape[0]` paths of the block, the state on the observation grid.
 """
@@ -47,6 +53,13 @@ from engine.kernels.management import (
     transfer_margin,
 )
 from engine.kernels.market import MERTON, MarketParams, log_jump, next_funding_to, paid_rate
+from engine.kernels.options import (
+    ROLL_AT_EXPIRY,
+    OptionParams,
+    mark_bounds,
+    strip_payoff,
+    strip_value,
+)
 from engine.kernels.perp import (
     POLICY_NONE,
     HedgeParams,
@@ -59,6 +72,17 @@ from engine.kernels.perp import (
 from engine.kernels.regime import REGIME, pick, regime_log_jump
 from engine.kernels.rng import normal, seed_stream, uniform
 from engine.kernels.shocks import ShockParams, shocked_step
+from engine.kernels.venue import (
+    N_VENUE_DRAWS,
+    V_PERP_CLAIM,
+    V_PERP_TIME,
+    V_POOL_CLAIM,
+    V_POOL_TIME,
+    VenueParams,
+    claim_paid,
+    draw_venue,
+    event_step,
+)
 
 # Fields of the sampled-path record, last axis of `record`.
 REC_PRICE = 0
@@ -128,6 +152,18 @@ class PathOutputs(NamedTuple):
     n_reranges: np.ndarray
     n_rehedges: np.ndarray
     n_liquidations: np.ndarray
+    # [issue6-venue] options hedge, venue failure / insurance, auto-deleveraging
+    option_premium: np.ndarray
+    option_payoff: np.ndarray
+    option_value: np.ndarray
+    pool_exploit_loss: np.ndarray
+    perp_venue_loss: np.ndarray
+    insurance_premium: np.ndarray
+    insurance_payout: np.ndarray
+    pool_exploited: np.ndarray
+    perp_venue_failed: np.ndarray
+    adl_events: np.ndarray
+    adl_cascades: np.ndarray
 
 
 # Draws are made ahead in chunks of steps: a tight generation loop, then a straight-line model loop.
@@ -151,15 +187,46 @@ DRAW_WIDTH = 9
 
 @njit(nogil=True, cache=True, error_model="numpy")
 def simulate_block(
-    market, pool, hedge, grid, manage, funding, shocks, seed, first_path, out, record
+    market,
+    pool,
+    hedge,
+    grid,
+    manage,
+    funding,
+    shocks,
+    options,
+    venue,
+    seed,
+    first_path,
+    out,
+    record,
 ):  # pragma: no cover - compiled
     """Simulate paths first_path .. first_path + len(out.pnl) - 1 into `out` (and `record`)."""
     state = np.empty(4, np.uint64)
     draws = np.zeros((DRAW_CHUNK, DRAW_WIDTH))
+    side = np.empty(4, np.uint64)
+    venue_draws = np.ones(N_VENUE_DRAWS)
     for i in range(out.pnl.shape[0]):
         seed_stream(state, seed, first_path + i)
+        if venue.active:
+            draw_venue(side, seed, first_path + i, venue_draws)
         _simulate_path(
-            state, draws, market, pool, hedge, grid, manage, funding, shocks, out, i, record
+            state,
+            draws,
+            market,
+            pool,
+            hedge,
+            grid,
+            manage,
+            funding,
+            shocks,
+            options,
+            venue,
+            venue_draws,
+            side,
+            out,
+            i,
+            record,
         )
 
 
@@ -237,6 +304,10 @@ def _simulate_path(
     manage: ManagementParams,
     funding_params: FundingParams,
     shocks: ShockParams,
+    options: OptionParams,
+    venue: VenueParams,
+    venue_draws,
+    side,
     out: PathOutputs,
     i,
     record,
@@ -288,6 +359,7 @@ def _simulate_path(
     funding_events = grid.funding_events
     rebalance_clock = grid.rebalance_clock
     observe_index = grid.observe_index
+    tiers = hedge.tiers
     # [issue6-lp] the position (L and range) is path state; which moves are on
     liquidity = pool.liquidity
     sqrt_lower = pool.sqrt_lower
@@ -309,7 +381,49 @@ def _simulate_path(
     q = hedge.ratio * x
     costs = hedge.cost_rate * q * price
     account = grid.collateral + q * price - costs
-    log_barrier = log_liquidation_price(account, q, hedge.maintenance)
+    log_barrier = log_liquidation_price(account, q, tiers)
+
+    # [issue6-venue] options hedge, venue failure and insurance, ADL (all off by default)
+    options_on = options.active == 1
+    venue_on = venue.active == 1
+    extras_on = options_on or venue_on
+    opt_units = 0.0
+    put_k = 0.0
+    call_k = 0.0
+    expiry_step = -1
+    option_premium = 0.0
+    option_payoff = 0.0
+    option_mark = 0.0
+    if options_on:
+        opt_units = options.size * x
+        put_k = options.put_strike * price
+        call_k = options.call_strike * price
+        option_mark = opt_units * strip_value(price, put_k, call_k, options.tenor, options)
+        option_premium = option_mark
+        expiry_step = options.tenor_steps
+    # the last exact mark of the strip held: value, price, sqrt of the time left (years)
+    anchor_mark = option_mark
+    anchor_price = price
+    anchor_root = np.sqrt(options.tenor)
+    pool_step = -1
+    perp_step = -1
+    if venue_on:
+        pool_step = event_step(
+            venue_draws[V_POOL_TIME], venue.pool_hazard, venue.step_years, venue.n_steps
+        )
+        perp_step = event_step(
+            venue_draws[V_PERP_TIME], venue.perp_hazard, venue.step_years, venue.n_steps
+        )
+    pool_exploit_loss = 0.0
+    perp_venue_loss = 0.0
+    insurance_premium = 0.0
+    insurance_payout = 0.0
+    pool_exploited = False
+    perp_failed = False
+    adl_on = venue_on and venue.adl_probability > 0.0
+    entry = price  # the short's average entry price (ADL eligibility)
+    adl_events = 0
+    adl_cascades = 0
 
     fees = 0.0
     funding = 0.0
@@ -357,6 +471,13 @@ def _simulate_path(
         z_price = draws[j, D_PRICE]
         z_funding = draws[j, D_FUNDING]
         u_bridge = draws[j, D_BRIDGE]
+
+        # [issue6-venue] cover premia on the exposures at the step's start, until the venue fails
+        if venue_on:
+            if venue.pool_cover and not pool_exploited:
+                insurance_premium += venue.pool_premium_dt * value_lp
+            if venue.perp_cover and not perp_failed:
+                insurance_premium += venue.perp_premium_dt * max(account - q * price, 0.0)
 
         # 2. price move and liquidation over the step, with the hedge as it was.
         # [issue5-models] the step's log drift, diffusive sd and shock, bridge scale (2 / the
@@ -451,10 +572,10 @@ def _simulate_path(
             payment = settlements * q * price_new * paid_rate(f, market.funding_cap)
             account += payment
             funding += payment
-            if is_below_maintenance(account, q, price_new, hedge.maintenance):
+            if is_below_maintenance(account, q, price_new, tiers):
                 liquidation_price = price_new
             else:
-                log_barrier = log_liquidation_price(account, q, hedge.maintenance)
+                log_barrier = log_liquidation_price(account, q, tiers)
 
         # 4. LP fees over the step, then revalue
         fees += range_fees(sqrt_p, sqrt_new, value_lp, liquidity, sqrt_lower, sqrt_upper, pool)
@@ -466,6 +587,28 @@ def _simulate_path(
             )
             x_u, y_u = amounts(sqrt_new, liquidity_u, sqrt_lower, sqrt_upper)
             value_u = x_u * price_new + y_u
+
+        # [issue6-venue] a pool exploit in this step takes loss_fraction of the LP's liquidity
+        # (and of the unhedged benchmark's: the same pool)
+        if k == pool_step:
+            liquidity *= 1.0 - venue.pool_loss
+            loss = value_lp
+            x, y = amounts(sqrt_new, liquidity, sqrt_lower, sqrt_upper)
+            value_lp = x * price_new + y
+            loss -= value_lp
+            if moves_liquidity:
+                liquidity_u *= 1.0 - venue.pool_loss
+                x_u, y_u = amounts(sqrt_new, liquidity_u, sqrt_lower, sqrt_upper)
+                value_u = x_u * price_new + y_u
+            pool_exploit_loss += loss
+            insurance_payout += claim_paid(
+                loss,
+                venue.pool_cover,
+                venue.pool_payout,
+                venue.pool_approval,
+                venue_draws[V_POOL_CLAIM],
+            )
+            pool_exploited = True
 
         # [issue6-lp] 4b. re-range: withdraw, swap to the new range's composition, mint
         reranged = False
@@ -490,13 +633,20 @@ def _simulate_path(
 
         # 5. rebalancing policy (and, after a re-range, the hedge follows the new delta at once)
         check_margin = False
-        if (rebalancing or reranged) and not hedge_off and liquidation_price == 0.0:
+        if (
+            (rebalancing or reranged)
+            and not hedge_off
+            and not perp_failed
+            and liquidation_price == 0.0
+        ):
             target = hedge.ratio * x
             if (reranged and q != target) or rebalance_due(q, target, rebalance_clock[k], hedge):
                 traded = target - q
                 cost = hedge.cost_rate * abs(traded) * price_new
                 account += traded * price_new - cost
                 costs += cost
+                if adl_on and traded > 0.0:
+                    entry = (q * entry + traded * price_new) / target
                 q = target
                 n_rebalances += 1
                 gas += manage.gas_perp
@@ -523,10 +673,10 @@ def _simulate_path(
                 gas += manage.gas_lp + manage.gas_perp
                 check_margin = True
         if check_margin:
-            if is_below_maintenance(account, q, price_new, hedge.maintenance):
+            if is_below_maintenance(account, q, price_new, tiers):
                 liquidation_price = price_new
             else:
-                log_barrier = log_liquidation_price(account, q, hedge.maintenance)
+                log_barrier = log_liquidation_price(account, q, tiers)
 
         if liquidation_price > 0.0:
             recovered = recovered_on_liquidation(account, q, liquidation_price, hedge.penalty)
@@ -541,8 +691,36 @@ def _simulate_path(
             n_liquidations += 1
             rehedge_step = k + manage.rehedge_steps
 
+        # [issue6-venue] auto-deleveraging: in a cascade step a short in profit against its
+        # average entry is closed by the venue (at the step's price, no fee) with probability p
+        if adl_on and q > 0.0 and log_new - log_p <= venue.adl_cascade and price_new < entry:
+            adl_cascades += 1
+            if uniform(side) <= venue.adl_probability:
+                account -= q * price_new
+                q = 0.0
+                log_barrier = np.inf
+                adl_events += 1
+
+        # [issue6-venue] a perp-venue failure takes loss_fraction of the margin account's equity
+        # and ends the short (closed at the step's price, no cost); no re-hedge after it
+        if k == perp_step:
+            equity = account - q * price_new
+            loss = venue.perp_loss * max(equity, 0.0)
+            account = equity - loss
+            q = 0.0
+            log_barrier = np.inf
+            perp_venue_loss += loss
+            insurance_payout += claim_paid(
+                loss,
+                venue.perp_cover,
+                venue.perp_payout,
+                venue.perp_approval,
+                venue_draws[V_PERP_CLAIM],
+            )
+            perp_failed = True
+
         # [issue6-lp] 5c. re-hedge once the cooldown has passed, new collateral from the pool
-        if rehedging and hedge_off and k >= rehedge_step and x > 0.0:
+        if rehedging and hedge_off and not perp_failed and k >= rehedge_step and x > 0.0:
             share = risky_share(sqrt_new, sqrt_lower, sqrt_upper)
             collateral = hedge.ratio * x * price_new * manage.collateral_rate
             gross = rehedge_withdrawal(collateral, account, value_lp, share, swap_cost)
@@ -562,7 +740,24 @@ def _simulate_path(
             gas += manage.gas_perp
             n_rehedges += 1
             hedge_off = False
-            log_barrier = log_liquidation_price(account, q, hedge.maintenance)
+            entry = price_new
+            log_barrier = log_liquidation_price(account, q, tiers)
+
+        # [issue6-venue] option expiry (payoff in cash) and the roll's purchase at new strikes
+        if options_on and k + 1 == expiry_step:
+            option_payoff += opt_units * strip_payoff(price_new, put_k, call_k, options)
+            opt_units = 0.0
+            if options.roll == ROLL_AT_EXPIRY and k + 1 < grid.n_steps:
+                opt_units = options.size * x
+                put_k = options.put_strike * price_new
+                call_k = options.call_strike * price_new
+                anchor_mark = opt_units * strip_value(
+                    price_new, put_k, call_k, options.tenor, options
+                )
+                option_premium += anchor_mark
+                anchor_price = price_new
+                anchor_root = np.sqrt(options.tenor)
+                expiry_step += options.tenor_steps
 
         # 6. running statistics
         log_p = log_new
@@ -570,9 +765,44 @@ def _simulate_path(
         price = price_new
         perp_equity = account - q * price
         wealth = value_lp + fees + perp_equity - gas
-        peak = max(peak, wealth)
-        if peak - wealth > max_dd * peak:
-            max_dd = (peak - wealth) / peak
+        w_known = True
+        if extras_on:
+            wealth += option_payoff - option_premium + insurance_payout - insurance_premium
+            # [issue6-venue] the Black-76 mark of live options (about one model step per leg) is
+            # only computed when W can matter: at the horizon, on the observation grid of a kept
+            # path, or when bounds on the mark allow a new peak or a new maximum drawdown
+            option_mark = 0.0
+            if opt_units > 0.0:
+                left = (expiry_step - k - 1) * options.step_years
+                root = np.sqrt(left)
+                w_known = k + 1 == grid.n_steps or (keep and observe_index[k] >= 0)
+                if not w_known:
+                    low, high = mark_bounds(
+                        price,
+                        root,
+                        opt_units,
+                        put_k,
+                        call_k,
+                        anchor_mark,
+                        anchor_price,
+                        anchor_root,
+                        options,
+                    )
+                    slack = 1e-9 * abs(peak)
+                    w_known = (
+                        wealth + high + slack > peak
+                        or peak - (wealth + low - slack) > max_dd * peak
+                    )
+                if w_known:
+                    option_mark = opt_units * strip_value(price, put_k, call_k, left, options)
+                    anchor_mark = option_mark
+                    anchor_price = price
+                    anchor_root = root
+                    wealth += option_mark
+        if w_known:
+            peak = max(peak, wealth)
+            if peak - wealth > max_dd * peak:
+                max_dd = (peak - wealth) / peak
         if keep:
             slot = observe_index[k]
             if slot >= 0:
@@ -585,7 +815,13 @@ def _simulate_path(
     out.final_value[i] = wealth
     out.lp_value[i] = value_lp
     # [issue6-lp] the LP side beyond HODL: transfers to the margin and swap costs added back
-    out.il[i] = value_lp - (pool.x0 * price + pool.y0) + (topped_up - swept) + swap_costs
+    out.il[i] = (
+        value_lp
+        - (pool.x0 * price + pool.y0)
+        + (topped_up - swept)
+        + swap_costs
+        + pool_exploit_loss  # [issue6-venue] the exploit is its own part
+    )
     out.fees[i] = fees
     out.funding[i] = funding
     out.trading_costs[i] = costs
@@ -611,3 +847,14 @@ def _simulate_path(
     out.n_reranges[i] = n_reranges
     out.n_rehedges[i] = n_rehedges
     out.n_liquidations[i] = n_liquidations
+    out.option_premium[i] = option_premium
+    out.option_payoff[i] = option_payoff
+    out.option_value[i] = option_mark
+    out.pool_exploit_loss[i] = pool_exploit_loss
+    out.perp_venue_loss[i] = perp_venue_loss
+    out.insurance_premium[i] = insurance_premium
+    out.insurance_payout[i] = insurance_payout
+    out.pool_exploited[i] = pool_exploited
+    out.perp_venue_failed[i] = perp_failed
+    out.adl_events[i] = adl_events
+    out.adl_cascades[i] = adl_cascades

@@ -62,8 +62,8 @@ from engine.kernels.perp import (
     _BRIDGE_NEGLIGIBLE,
     POLICY_NONE,
     bridge_crosses,
-    is_below_maintenance,
-    log_liquidation_price,
+    is_below_maintenance_flat,
+    log_liquidation_price_flat,
     rebalance_due,
     recovered_on_liquidation,
 )
@@ -277,11 +277,11 @@ def _fix_rebalances(v, hedge):  # pragma: no cover - compiled
         q = target
         v[F_HEDGE + lane] = q
         v[F_REBALANCES + lane] += 1.0
-        if is_below_maintenance(account, q, price_new, hedge.maintenance):
+        if is_below_maintenance_flat(account, q, price_new, hedge.maintenance):
             v[F_LIQ_PRICE + lane] = price_new
             breached += 1
         else:
-            v[F_LOG_BARRIER + lane] = log_liquidation_price(account, q, hedge.maintenance)
+            v[F_LOG_BARRIER + lane] = log_liquidation_price_flat(account, q, hedge.maintenance)
     return breached
 
 
@@ -393,7 +393,7 @@ def _start_group(v, market, pool, hedge, grid):  # pragma: no cover - compiled
     q = hedge.ratio * x
     costs = hedge.cost_rate * q * price
     account = grid.collateral + q * price - costs
-    log_barrier = log_liquidation_price(account, q, hedge.maintenance)
+    log_barrier = log_liquidation_price_flat(account, q, hedge.maintenance)
     wealth = value_lp + account - q * price
     peak = max(grid.capital, wealth)
     max_dd = (peak - wealth) / peak
@@ -509,8 +509,8 @@ def _simulate_group(
                 payment = settlements * q * price_new * paid_rate(v[F_FUND_RATE + lane], cap)
                 account = v[F_ACCOUNT + lane] + payment
                 funding = v[F_FUNDING + lane] + payment
-                below = pays and is_below_maintenance(account, q, price_new, maintenance)
-                log_barrier = log_liquidation_price(account, q, maintenance)
+                below = pays and is_below_maintenance_flat(account, q, price_new, maintenance)
+                log_barrier = log_liquidation_price_flat(account, q, maintenance)
                 v[F_ACCOUNT + lane] = account if pays else v[F_ACCOUNT + lane]
                 v[F_FUNDING + lane] = funding if pays else v[F_FUNDING + lane]
                 v[F_LIQ_PRICE + lane] = price_new if below else liquidation_price

@@ -2,8 +2,15 @@
 
 The account is kept as `account = margin cash + q * entry` (quote units), so that equity is
 `E = account - q P` for a short of q > 0 units, and a trade of dq at price P that leaves equity
-unchanged before costs is `account += dq * P`. Maintenance margin is `m q P`; the short is
-liquidated when `E <= m q P`, i.e. when P >= P_liq = account / (q (1 + m)).
+unchanged before costs is `account += dq * P`.
+
+Maintenance margin is tiered as venues publish it (Binance-style brackets): with the notional
+n = q P, the bracket in force is the first i with n <= cap_i (the last bracket also applies above its
+cap) and `MM = rate_i n - amount_i`. A flat rate m is the single bracket (inf, m, 0): MM = m q P.
+The short is liquidated when `E <= MM`. For a fixed q the liquidation price solves
+`account - q P = rate_i q P - amount_i` with i the bracket at that price's notional:
+`P_i = (account + amount_i) / (q (1 + rate_i))`, taken from the first bracket whose candidate
+notional q P_i lies within the bracket (see `liquidation_price`).
 """
 
 from __future__ import annotations
@@ -24,10 +31,18 @@ POLICY_BAND = 2
 _BRIDGE_NEGLIGIBLE = 37.0
 
 
+# columns of the tier table `HedgeParams.tiers`
+TIER_CAP = 0
+TIER_RATE = 1
+TIER_AMOUNT = 2
+
+
 class HedgeParams(NamedTuple):
-    """ratio: h, target short q* = h x delta_LP. maintenance: m. penalty: liquidation penalty as a
-    fraction of the notional at execution. cost_rate: taker fee + slippage as a fraction of traded
-    notional. policy: POLICY_*. band: relative band of the band policy."""
+    """ratio: h, target short q* = h x delta_LP. maintenance: m, the first bracket's rate.
+    penalty: liquidation penalty as a fraction of the notional at execution. cost_rate: taker fee +
+    slippage as a fraction of traded notional. policy: POLICY_*. band: relative band of the band
+    policy. tiers: (n_brackets, 3) float array of (notional cap in quote units, maintenance rate,
+    maintenance amount in quote units), caps increasing; a flat rate m is [[inf, m, 0]]."""
 
     ratio: float
     maintenance: float
@@ -35,14 +50,56 @@ class HedgeParams(NamedTuple):
     cost_rate: float
     policy: int
     band: float
+    tiers: np.ndarray
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def log_liquidation_price(account, q, maintenance):  # pragma: no cover - compiled
+def maintenance_margin(q, price, tiers):  # pragma: no cover - compiled
+    """The venue's MM = rate_i q P - amount_i, bracket i the first with q P <= cap_i (quote)."""
+    notional = q * price
+    last = tiers.shape[0] - 1
+    i = 0
+    while i < last and notional > tiers[i, TIER_CAP]:
+        i += 1
+    return tiers[i, TIER_RATE] * q * price - tiers[i, TIER_AMOUNT]
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def liquidation_price(account, q, tiers):  # pragma: no cover - compiled
+    """P_liq of a short of q > 0 units with account > 0: the price at which equity = MM.
+
+    Equity minus MM falls as P rises (MM is non-decreasing in the notional), so the root lies in
+    the first bracket i whose candidate P_i = (account + amount_i) / (q (1 + rate_i)) has a notional
+    q P_i within the bracket's cap (for the brackets below, the candidate of the extended line lies
+    beyond the cap). Should the amounts leave MM discontinuous at a cap (within the tolerance the
+    scenario accepts), a candidate below its bracket's floor means the jump itself liquidates: the
+    price at the floor, cap_{i-1} / q."""
+    last = tiers.shape[0] - 1
+    floor = 0.0
+    for i in range(last + 1):
+        candidate = (account + tiers[i, TIER_AMOUNT]) / (q * (1.0 + tiers[i, TIER_RATE]))
+        if i == last or q * candidate <= tiers[i, TIER_CAP]:
+            return max(candidate, floor / q)
+        floor = tiers[i, TIER_CAP]
+    return np.inf  # not reached: the last bracket always returns
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def log_liquidation_price(account, q, tiers):  # pragma: no cover - compiled
     """ln P_liq for a short of q > 0 units; +inf when there is no short or no positive account."""
     if q <= 0.0 or account <= 0.0:
         return np.inf if q <= 0.0 else -np.inf
-    # issue 7: the deterministic log shared with the lane kernel, which evaluates it across lanes
+    # issue 7: the deterministic log shared with the lane kernel (`log_liquidation_price_flat`)
+    return det_log(liquidation_price(account, q, tiers))
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def log_liquidation_price_flat(account, q, maintenance):  # pragma: no cover - compiled
+    """`log_liquidation_price` for the flat table [[inf, m, 0]], as the lane kernel evaluates it
+    across lanes: (account + 0) / (q (1 + m)) and max(candidate, 0 / q) are the same floats, so
+    the two give bit-identical barriers."""
+    if q <= 0.0 or account <= 0.0:
+        return np.inf if q <= 0.0 else -np.inf
     return det_log(account / (q * (1.0 + maintenance)))
 
 
@@ -67,7 +124,14 @@ def recovered_on_liquidation(account, q, price, penalty):  # pragma: no cover - 
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def is_below_maintenance(account, q, price, maintenance):  # pragma: no cover - compiled
+def is_below_maintenance(account, q, price, tiers):  # pragma: no cover - compiled
+    """Whether the short's equity is at or below the venue's maintenance margin at `price`."""
+    return q > 0.0 and account - q * price <= maintenance_margin(q, price, tiers)
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def is_below_maintenance_flat(account, q, price, maintenance):  # pragma: no cover - compiled
+    """`is_below_maintenance` for the flat table [[inf, m, 0]] (the same floats: m q P - 0)."""
     return q > 0.0 and account - q * price <= maintenance * q * price
 
 

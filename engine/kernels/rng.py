@@ -18,6 +18,10 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _PATH_KEY = np.uint64(0xD1B54A32D192ED03)
+# Tags of the side streams (`seed_side_stream`): random features that are not price models draw
+# from their own per-path stream, so switching them on changes no price or funding draw.
+STREAM_VENUE = 1
+_STREAM_KEY = np.uint64(0x8CB92BA72F3D8DD7)
 _TWO_M53 = 2.0**-53
 
 
@@ -56,6 +60,19 @@ def splitmix64(x):  # pragma: no cover - compiled
 def seed_stream(state, seed, path):  # pragma: no cover - compiled
     """Fill `state` (uint64[4]) with the stream of path `path` under run seed `seed`."""
     x = splitmix64(uint64(seed)) ^ (uint64(path) * _PATH_KEY)
+    for j in range(4):
+        x = x + _GOLDEN
+        state[j] = splitmix64(x)
+
+
+@njit(nogil=True, cache=True)
+def seed_side_stream(state, seed, path, tag):  # pragma: no cover - compiled
+    """Fill `state` with side stream `tag` (>= 1, a STREAM_* constant) of path `path` under run
+    seed `seed`: independent of the main stream of `seed_stream` (the run seed is mixed with the
+    tag before the path key is applied), and a function of (seed, path, tag) only."""
+    x = splitmix64(splitmix64(uint64(seed)) ^ (uint64(tag) * _STREAM_KEY)) ^ (
+        uint64(path) * _PATH_KEY
+    )
     for j in range(4):
         x = x + _GOLDEN
         state[j] = splitmix64(x)

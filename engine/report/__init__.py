@@ -332,6 +332,32 @@ def _attribution_table(ents: Sequence[Entity]) -> str:
     )
 
 
+def _overlay_table(ents: Sequence[Entity]) -> str:
+    """Per run and overlay (options hedge, venue cover): what it paid, received and cost on
+    average, and the tail of the P&L with and without it on the same paths."""
+    levels = [k for k in ("0.99", "0.95") if k in ents[0].metrics["tail"]]
+    head = "<th>run</th><th>overlay</th><th>paid (mean)</th><th>received (mean)</th>"
+    head += "<th>net P&amp;L ± s.e.</th>" + "".join(
+        f"<th>ES {_level(k)} without → with</th><th>ES {_level(k)} saved</th>" for k in levels
+    )
+    rows = []
+    for e in ents:
+        for o in e.metrics.get("overlays", {}).values():
+            tails = "".join(
+                f"<td>{money(o['tail'][k]['es_without'])} → {money(o['tail'][k]['es_with'])}</td>"
+                f"<td>{money(o['tail'][k]['es_saved'])}</td>"
+                for k in levels
+            )
+            rows.append(
+                f"<tr><th>{esc(e.label)}</th><td>{esc(o['label'])}</td><td>{money(o['paid'])}</td>"
+                f"<td>{money(o['received'])}</td><td>{money(o['net']['mean'])} ± "
+                f"{money(o['net']['stderr'])}</td>{tails}</tr>"
+            )
+    return (
+        f"<table class='attr'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
 def _img(png: str, alt: str) -> str:
     return f"<img alt='{esc(alt)}' src='data:image/png;base64,{png}'>"
 
@@ -405,6 +431,14 @@ def _key_findings(e: Entity) -> str:
             )
             + "."
         )
+    for o in m.get("overlays", {}).values():
+        t_o = o["tail"].get(key)
+        if t_o is not None:
+            sentences.append(
+                f"The {esc(o['label'])} pays {money(o['paid'])} and receives "
+                f"{money(o['received'])} on average (net {money(o['net']['mean'])}); without it "
+                f"ES {level} would be {money(t_o['es_without'])} instead of {money(t_o['es_with'])}."
+            )
     dd = m.get("drawdown")
     if dd:
         sentences.append(
@@ -525,6 +559,15 @@ def _detail_sections(ents: Sequence[Entity], suffix: str = "") -> str:
             f"difference {residual:.2g} quote units); LP price move = x0 (P_T − P0) (HODL), "
             "impermanent loss = V_LP − HODL value. A part's contribution to ES is minus its mean "
             "over the paths at or beyond the VaR; the contributions add up to the ES.</p></section>"
+        )
+    if any(e.metrics.get("overlays") for e in ents):
+        out.append(
+            f"<section><h2>Options and venue cover: cost and tail{esc(suffix)}</h2>"
+            f"{_overlay_table(ents)}<p class='caption'>Paid: premia; received: payoffs, claim "
+            "payouts and the Black-76 mark of options alive at the horizon. The P&amp;L without an "
+            "overlay is the P&amp;L minus its net on the same paths (nothing else on a path "
+            "depends on it); ES saved = ES without − ES with (positive: the overlay reduces the "
+            "tail loss).</p></section>"
         )
     return "".join(out)
 

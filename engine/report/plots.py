@@ -201,12 +201,13 @@ def drawdown(runs: Sequence[Mapping[str, Any]], thresholds: Sequence[float]) -> 
 def attribution(runs: Sequence[Mapping[str, Any]], es_key: str = "0.99") -> str:
     """Mean of each P&L part (with 2 standard errors) and its contribution to ES at es_key.
 
-    `runs`: [{"label", "parts": risk attribution()["parts"]}], same parts in the same order.
+    `runs`: [{"label", "parts": risk attribution()["parts"]}]; a part missing from a run (a
+    feature it does not use) counts as 0 there.
     """
     fig = Figure(figsize=(11, 4.6))
     ax1, ax2 = fig.subplots(1, 2, sharey=True)
-    names = list(runs[0]["parts"])
-    labels = [runs[0]["parts"][k]["label"] for k in names]
+    names = list(dict.fromkeys(k for r in runs for k in r["parts"]))  # every run's parts
+    labels = [next(r["parts"][k]["label"] for r in runs if k in r["parts"]) for k in names]
     y = np.arange(len(names))
     height = 0.8 / len(runs)
     for i, r in enumerate(runs):
