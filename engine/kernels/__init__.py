@@ -26,7 +26,6 @@ import hashlib
 import os
 from pathlib import Path
 
-import numba
 from numba.core import config
 from numba.core.codegen import get_host_cpu_features
 
@@ -63,4 +62,5 @@ def cache_root() -> Path:
 
 
 CACHE_DIR = cache_root() / source_digest(Path(__file__).parent)
-numba.config.CACHE_DIR = str(CACHE_DIR)
+# numba sets its config attributes dynamically (from the environment): no static attribute
+setattr(config, "CACHE_DIR", str(CACHE_DIR))  # noqa: B010
