@@ -169,7 +169,7 @@ def summary_rows(s: dict[str, Any], out: Path | None = None) -> list[tuple[str, 
     rows += [
         ("mean fees", f"{_money(s['fees_mean'])} (steps of {_num(s['step_hours'])} h)"),
         ("mean funding", _money(s["funding_mean"])),
-        ("mean IL", _money(s["il_mean"])),
+        ("mean IL (LP vs HODL)", _money(s["il_mean"])),
         ("mean trading costs", _money(s["trading_costs_mean"])),
     ]
     he = s.get("hedge_effectiveness")
@@ -191,11 +191,22 @@ def summary_rows(s: dict[str, Any], out: Path | None = None) -> list[tuple[str, 
         )
     means = risk.get("means", {})
     for name, label in (
+        ("gas", "mean gas"),
+        ("swap_costs", "mean swap costs"),
+        ("topped_up", "mean pool -> margin"),
+        ("swept", "mean margin -> pool"),
         ("pool_exploit_loss", "mean pool-exploit loss"),
         ("perp_venue_loss", "mean perp-venue failure loss"),
     ):
         if means.get(name, {}).get("mean"):
             rows.append((label, _money(means[name]["mean"])))
+    for name, label in (
+        ("n_topups", "mean top-ups per path"),
+        ("n_reranges", "mean re-ranges per path"),
+        ("n_rehedges", "mean re-hedges per path"),
+    ):
+        if means.get(name, {}).get("mean"):
+            rows.append((label, f"{means[name]['mean']:.3f}"))
     if means.get("adl_events", {}).get("mean"):
         rows.append(("mean ADL closes of the short", f"{means['adl_events']['mean']:.4f}"))
     for key, p in risk.get("loss_exceedance", {}).items():
