@@ -245,7 +245,9 @@ def fit_regime(
     if funding is not None:
         # the interval holding each settlement (a rate settled at t covers the hours before t)
         k = np.searchsorted(starts, funding.times - 1, side="right") - 1
-        inside = (k >= 0) & (k < starts.size)
+        # settlements after the last interval's end are outside the price data (not mapped to it)
+        step = round(hours * 3600.0)
+        inside = (k >= 0) & (funding.times - 1 < starts[-1] + step)
         w1 = smooth[k[inside]]
         f = funding.values[inside]
         if f.size < 30:

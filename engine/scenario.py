@@ -389,18 +389,23 @@ class MarketSpec(_Spec):
                 f"price.history.funding = {price.history.funding!r}: used only by "
                 f"market.funding.model: historical (the model is {funding.model})"
             )
-        if historical_price and funding.model == "ou" and funding.corr_with_price != 0.0:
+        if (
+            historical_price
+            and funding.model in ("ou", "premium")
+            and funding.corr_with_price != 0.0
+        ):
             raise ValueError(
-                f"funding.corr_with_price = {funding.corr_with_price!r}: OU funding cannot be "
+                f"funding.corr_with_price = {funding.corr_with_price!r}: {funding.model} funding "
+                "(an OU process) cannot be "
                 f"correlated with historical returns ({price.model}); use funding model "
                 "historical, or corr_with_price: 0"
             )
-        if price.model == "regime" and funding.model != "ou":
+        if price.model == "regime" and funding.model not in ("ou", "premium"):
             for name, state in price.regime.states.items():
                 if state.funding_mean is not None:
                     raise ValueError(
                         f"price.regime.states.{name}.funding_mean = {state.funding_mean!r}: "
-                        f"a regime's funding mean needs funding model ou (it is {funding.model})"
+                        f"a regime's funding mean needs funding model ou or premium (it is {funding.model})"
                     )
         return self
 
@@ -467,6 +472,11 @@ class PoolSpec(_Spec):
             raise ValueError(
                 f"rerange = {self.rerange.model_dump()}: a v2 pool is full range and never out "
                 "of range; re-ranging needs pool.type: v3"
+            )
+        if self.swap_cost_rate >= 1.0:
+            raise ValueError(
+                f"swap_slippage_bps = {self.swap_slippage_bps!r}: with fees.fee_tier "
+                f"{self.fees.fee_tier!r} a swap would cost all of its amount or more"
             )
         return self
 
@@ -805,7 +815,8 @@ class Scenario(_Spec):
             start, length = shock.day * 24.0, shock.hours
             for key, hours in (("day", start), ("hours", length)):
                 k = hours / self.step_hours
-                if abs(k - round(k)) > _GRID_TOLERANCE * max(1.0, k):
+                least = 1 if key == "hours" else 0  # a window of at least one step
+                if abs(k - round(k)) > _GRID_TOLERANCE * max(1.0, k) or round(k) < least:
                     value = shock.day if key == "day" else shock.hours
                     raise ValueError(
                         f"{where}.{key} = {value!r}: the window must start and end on the grid "
@@ -877,6 +888,12 @@ class Scenario(_Spec):
     def _options_and_tiers_fit(self) -> Scenario:  # [issue6-venue]
         opts = self.hedge.options
         if opts.kind != "none":
+            if opts.iv.vol is None and self.market.price.model in ("bootstrap", "replay"):
+                raise ValueError(
+                    f"hedge.options.iv.vol = None: with market.price.model "
+                    f"{self.market.price.model} the price comes from history and "
+                    "market.price.vol drives nothing; set the options' implied vol"
+                )
             k = opts.tenor_days * 24.0 / self.step_hours
             if abs(k - round(k)) > _GRID_TOLERANCE * max(1.0, k) or round(k) < 1:
                 raise ValueError(

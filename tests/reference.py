@@ -747,7 +747,13 @@ def simulate_path(scn: Scenario, seed: int, path: int) -> dict[str, Any]:
             events.append(why)
 
         # 5c. re-hedge after the cooldown: collateral notional / leverage, from the pool
-        if rehedge and not hedged and k >= rehedge_at and pool.amounts(price_new)[0] > 0.0:
+        # ... unless the target short, opened at 1 / leverage, would already be at or below the
+        # maintenance margin of its bracket (the venue refuses the order; retried next step)
+        x_now = pool.amounts(price_new)[0]
+        opens = hedge.ratio * x_now * price_new * (
+            1.0 / hedge.leverage - cost_rate
+        ) > hedge.maintenance_at(hedge.ratio * x_now * price_new)
+        if rehedge and not hedged and k >= rehedge_at and x_now > 0.0 and opens:
             x, y = pool.amounts(price_new)
             b = hedge.ratio * x * price_new / hedge.leverage
             if b > cash:

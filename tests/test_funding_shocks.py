@@ -1005,3 +1005,11 @@ def test_shock_example_scenario_runs(run: Run) -> None:
     assert np.isfinite(shocks.forced_funding).any()
     ds = engine.simulate(scn, paths=200)
     assert np.isfinite(ds.pnl.values).all()
+
+
+def test_a_shock_window_shorter_than_a_step_is_refused() -> None:
+    """A window that rounds to zero steps used to pass validation and divide by zero later."""
+    with pytest.raises(engine.InputError, match=r"^shocks\.0\.hours = 1e-07"):
+        engine.load_scenario(
+            None, overrides={"shocks": [{"kind": "price", "day": 1, "hours": 1e-7, "move": -0.2}]}
+        )

@@ -441,3 +441,51 @@ def test_topup_trigger_is_checked_against_the_tier_in_force() -> None:
             "tiered-margin", overrides={"margin.topup_below": 0.008, "margin.topup_to": 0.2}
         )
     load_scenario("tiered-margin", overrides={"margin.topup_below": 0.05, "margin.topup_to": 0.2})
+
+
+def test_rehedge_never_opens_below_the_maintenance_of_its_tier() -> None:
+    """With tiers, a re-hedge at a notional in a higher bracket than the opening one could open
+    a short already at or below maintenance (its barrier below the price, the next step booking a
+    liquidation at a price the path never reached). Such an order is refused: at every grid point
+    of every path an open short's equity is above the venue's MM."""
+    import engine
+    from engine.scenario import load_scenario
+
+    tiers = [
+        {"notional_cap": 48_000.0, "maintenance_rate": 0.01, "maintenance_amount": 0.0},
+        {"notional_cap": 1e12, "maintenance_rate": 0.9, "maintenance_amount": 42_720.0},
+    ]
+    scn = load_scenario(
+        None,
+        overrides={
+            "paths": 300,
+            "seed": 5,
+            "hedge.leverage": 10.0,
+            "hedge.liquidation_penalty": 0.0,
+            "hedge.tiers": tiers,
+            "hedge.after_liquidation": "rehedge",
+            "hedge.rehedge_cooldown_hours": 480,
+            "output.sample_paths": 300,
+            "output.observe_every_hours": 1.0,
+        },
+    )
+    ds = engine.simulate(scn)
+    assert int(ds["n_rehedges"].sum()) > 0
+    q = ds["sample_hedge_size"].values
+    price = ds["sample_price"].values
+    equity = ds["sample_perp_equity"].values
+    open_short = q > 0.0
+    notional = q[open_short] * price[open_short]
+    mm = np.array([scn.hedge.maintenance_at(n) for n in notional])
+    assert np.all(equity[open_short] > mm)
+
+
+def test_a_swap_costing_its_whole_amount_is_refused() -> None:
+    """fee tier + slippage >= 1 would turn the top-up and re-range swap formulas negative."""
+    import pytest
+
+    from engine.errors import InputError
+    from engine.scenario import load_scenario
+
+    with pytest.raises(InputError, match=r"^pool\.swap_slippage_bps = 2000\.0"):
+        load_scenario(None, overrides={"pool.fees.fee_tier": 0.9, "pool.swap_slippage_bps": 2000})

@@ -643,3 +643,24 @@ def test_identity_with_both_halves_of_issue_6() -> None:
     np.testing.assert_allclose(total, ds.pnl.values, rtol=0, atol=1e-9 * 1e5)
     # no re-hedge after the perp venue failed: the short stays closed
     assert np.all(ds.final_hedge.values[ds.perp_venue_failed.values] == 0.0)
+
+
+def test_options_on_historical_prices_need_their_implied_vol(tmp_path: Path) -> None:
+    """Under bootstrap/replay market.price.vol drives nothing: the options' vol must be given."""
+    from conftest import DATA_DIR
+
+    from engine.errors import InputError
+    from engine.scenario import load_scenario
+
+    over = {
+        "market.price.model": "replay",
+        "market.price.history": {
+            "prices": str(DATA_DIR / "eth_usdt_1h_binance_spot.csv"),
+            "start": "2022-06-18",
+        },
+        "market.funding.corr_with_price": 0.0,
+        "hedge.options.kind": "put",
+    }
+    with pytest.raises(InputError, match=r"^hedge\.options\.iv\.vol = None"):
+        load_scenario(None, overrides=over)
+    load_scenario(None, overrides={**over, "hedge.options.iv.vol": 0.7})

@@ -523,6 +523,14 @@ BAD = {
         ],
         "horizon_days",
     ),
+    "premium funding correlated with historical returns": (
+        [
+            "market.price.model=bootstrap",
+            f"market.price.history.prices={PRICES}",
+            "market.funding.model=premium",
+        ],
+        "market.funding.corr_with_price",
+    ),
     "historical funding without data": (
         ["market.funding.model=historical"],
         "market.funding.model",
@@ -685,3 +693,19 @@ def test_draw_model_steps_is_the_documented_stream(model: str) -> None:
             else:
                 expected = math.sqrt((nu - 2.0) / (2.0 * py_gamma(twin, nu / 2.0)))
                 assert got[k, col] == pytest.approx(expected, rel=1e-14, abs=0), (k, col)
+
+
+def test_regime_funding_means_under_premium_funding() -> None:
+    """A regime's own funding mean is the premium's mean under premium funding (as under OU)."""
+    over = {
+        "market.price.model": "regime",
+        "market.price.regime": {
+            "states": {
+                "calm": {"funding_mean": 0.0002, "transitions": {"hot": 10.0}},
+                "hot": {"funding_mean": 0.001, "transitions": {"calm": 20.0}},
+            }
+        },
+        "market.funding.model": "premium",
+    }
+    means = market_params(engine.load_scenario(scenario_dict(over))).regime.funding_mean
+    assert means.tolist() == [0.0002, 0.001]

@@ -66,6 +66,7 @@ from engine.kernels.perp import (
     bridge_crosses,
     is_below_maintenance,
     log_liquidation_price,
+    maintenance_margin,
     rebalance_due,
     recovered_on_liquidation,
 )
@@ -720,7 +721,18 @@ def _simulate_path(
             perp_failed = True
 
         # [issue6-lp] 5c. re-hedge once the cooldown has passed, new collateral from the pool
-        if rehedging and hedge_off and not perp_failed and k >= rehedge_step and x > 0.0:
+        # A venue refuses an order that would open at or below maintenance (possible with tiers,
+        # at a notional in a higher bracket than the opening one): the hedge then stays off and
+        # the re-hedge is tried again at the next step.
+        if (
+            rehedging
+            and hedge_off
+            and not perp_failed
+            and k >= rehedge_step
+            and x > 0.0
+            and hedge.ratio * x * price_new * (manage.collateral_rate - hedge.cost_rate)
+            > maintenance_margin(hedge.ratio * x, price_new, tiers)
+        ):
             share = risky_share(sqrt_new, sqrt_lower, sqrt_upper)
             collateral = hedge.ratio * x * price_new * manage.collateral_rate
             gross = rehedge_withdrawal(collateral, account, value_lp, share, swap_cost)
