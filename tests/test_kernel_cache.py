@@ -23,3 +23,19 @@ def test_editing_any_kernel_module_changes_the_directory(tmp_path: Path) -> None
     helper = copy / "lp.py"  # inlined into the driver: its edit alone must change the digest
     helper.write_text(helper.read_text() + "\n# edited\n")
     assert kernels.source_digest(copy) != kernels.source_digest(source)
+
+
+def test_code_generation_tuning_stays_in_this_process() -> None:
+    """The target-feature tuning is set in numba's configuration, never in the environment (a
+    worker on another host must detect its own CPU), and not at all when the user chose the target."""
+    import os
+    import subprocess
+    import sys
+
+    assert "NUMBA_CPU_FEATURES" not in os.environ
+    probe = "import engine.kernels; from numba.core import config; print(repr(config.CPU_FEATURES))"
+    env = {**os.environ, "NUMBA_CPU_NAME": "generic"}
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() in ("''", "None")
