@@ -1,7 +1,8 @@
 """The cost of each pool <-> perp option (issue 6) in path-steps per second, single core.
 
-Each option is timed against its own base scenario, the two runs back to back and interleaved over
-the repeats, so that the ratio (option rate / base rate) survives the drift of a shared machine.
+Each option is timed against its own base scenario, both on the general kernel (the lane kernel
+runs the bases alone: timing them there would mix its speed-up into the option's cost), the two
+runs back to back and interleaved over the repeats, so that the ratio (option rate / base rate) survives the drift of a shared machine.
 Before timing, each option's run is checked: the P&L attribution adds up per path (1e-9 K) and the
 option's moves happen.
 
@@ -89,7 +90,7 @@ def rate(scn: Scenario, paths: int) -> float:
     """Path-steps per second of one single-threaded block of `paths` paths."""
     inputs = kernel_inputs(scn)
     start = time.perf_counter()
-    run_block(inputs, scn.seed, 0, paths, 0)
+    run_block(inputs, scn.seed, 0, paths, 0, kernel="general")
     return paths * scn.n_steps / (time.perf_counter() - start)
 
 

@@ -557,7 +557,9 @@ def _detail_sections(ents: Sequence[Entity], suffix: str = "") -> str:
             f"{_img(plots.attribution(att_runs), 'attribution')}{tables}"
             "<p class='caption'>The parts add up to the P&amp;L on every path (largest "
             f"difference {residual:.2g} quote units); LP price move = x0 (P_T − P0) (HODL), "
-            "impermanent loss = V_LP − HODL value. A part's contribution to ES is minus its mean "
+            "impermanent loss = V_LP − HODL value (with pool ↔ margin moves, re-ranges or a pool "
+            "exploit: plus the quote moved to the margin net of sweeps, the swap costs and the "
+            "exploit loss, which have their own parts). A part's contribution to ES is minus its mean "
             "over the paths at or beyond the VaR; the contributions add up to the ES.</p></section>"
         )
     if any(e.metrics.get("overlays") for e in ents):
