@@ -57,9 +57,9 @@ class Case(NamedTuple):
         return engine.load_scenario(self.source, overrides={**(self.overrides or {}), **more})
 
 
-# (d) "every feature on": every model feature that exists (the integrator extends it as features
-# land): Merton jumps, OU funding with a cap, a v3 range with the arbitrage fee model and noise
-# volume, the band policy
+# (d) "every feature on", as far as the lane kernel goes: Merton jumps, OU funding with a cap, a v3
+# range with the arbitrage fee model and noise volume, the band policy. The issue-5/6 features run
+# on the general kernel and are timed by benchmarks.features / benchmarks.management instead.
 EVERY_FEATURE = {
     "market.price.model": "merton",
     "market.price.jump_intensity": 10.0,

@@ -44,6 +44,24 @@ N = 20_000  # paths of the statistical checks
 LIQ_PATHS = 20_000  # paths of the liquidation-probability checks
 
 
+def static_short_daily(vol: float, days: float, shocks: list[dict[str, Any]]) -> dict[str, Any]:
+    """A static 1x short at 4x leverage on daily steps, with `shocks`: the setting of the bridge
+    liquidation checks against the first-passage closed form."""
+    return {
+        **QUIET,
+        "hedge.taker_fee": 0.0005,
+        "hedge.slippage_bps": 2.0,
+        "market.price.vol": vol,
+        "hedge.ratio": 1.0,
+        "hedge.leverage": 4.0,
+        "hedge.rebalance.policy": "none",
+        "horizon_days": days,
+        "step_hours": 24,
+        "output.sample_paths": 0,
+        "shocks": shocks,
+    }
+
+
 def ou_law(t: float, f0: float, theta: float, kappa: float, eta: float) -> tuple[float, float]:
     """Mean and variance of the exact OU state at t years from f0 (no jumps)."""
     return (
@@ -513,19 +531,9 @@ def test_price_shock_drift_and_the_bridge_liquidation(run: Run, figures: Any) ->
     deterministic drift). Power: the discretely monitored figure (BGK) and the unshocked one."""
     s, move, days = 0.6, 0.5, 60
     ds = run(
-        {
-            **QUIET,
-            "hedge.taker_fee": 0.0005,
-            "hedge.slippage_bps": 2.0,
-            "market.price.vol": s,
-            "hedge.ratio": 1.0,
-            "hedge.leverage": 4.0,
-            "hedge.rebalance.policy": "none",
-            "horizon_days": days,
-            "step_hours": 24,
-            "output.sample_paths": 0,
-            "shocks": [{"kind": "price", "day": 0, "hours": days * 24, "move": move}],
-        },
+        static_short_daily(
+            s, days, [{"kind": "price", "day": 0, "hours": days * 24, "move": move}]
+        ),
         paths=LIQ_PATHS,
         seed=101,
     )
@@ -716,18 +724,12 @@ def test_vol_multiplier_drives_the_bridge_liquidation(run: Run, figures: Any) ->
     s, mult, days, window_days = 0.4, 2.0, 60, 30
     ds = run(
         {
-            **QUIET,
-            "hedge.taker_fee": 0.0005,
-            "hedge.slippage_bps": 2.0,
-            "market.price.vol": s,
+            **static_short_daily(
+                s,
+                days,
+                [{"kind": "vol", "day": 0, "hours": window_days * 24, "multiplier": mult}],
+            ),
             "market.price.drift": 0.0,
-            "hedge.ratio": 1.0,
-            "hedge.leverage": 4.0,
-            "hedge.rebalance.policy": "none",
-            "horizon_days": days,
-            "step_hours": 24,
-            "output.sample_paths": 0,
-            "shocks": [{"kind": "vol", "day": 0, "hours": window_days * 24, "multiplier": mult}],
         },
         paths=LIQ_PATHS,
         seed=73,

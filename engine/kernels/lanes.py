@@ -329,7 +329,9 @@ def simulate_block_lanes(
 ):  # pragma: no cover - compiled
     """Simulate paths first_path .. first_path + len(out.pnl) - 1 into `out` (and `record`), in
     groups of LANES paths (the last group padded with the paths that follow, whose results are
-    dropped); the same results as driver.simulate_block."""
+    dropped); the same results as driver.simulate_block. The option, venue, insurance and ADL
+    outputs are not written: those features are off in every scenario dispatched here
+    (engine.dispatch.supports), so they keep the zeros `out` is allocated with."""
     n_paths = out.pnl.shape[0]
     s = np.empty(S_ROWS * LANES, np.uint64)
     v = np.empty(N_FIELDS * LANES)

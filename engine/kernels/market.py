@@ -14,6 +14,7 @@ from numba import njit
 from engine.kernels.garch import GarchParams
 from engine.kernels.history import HistoryParams
 from engine.kernels.regime import RegimeParams
+from engine.kernels.regime import pick as jump_count  # inversion of the Poisson CDF, u in (0, 1]
 
 GBM = 0
 MERTON = 1
@@ -49,16 +50,6 @@ class MarketParams(NamedTuple):
     garch: GarchParams
     regime: RegimeParams
     history: HistoryParams
-
-
-@njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def jump_count(u, jump_cdf):  # pragma: no cover - compiled
-    """Number of jumps in a step by inversion of the Poisson CDF with u in (0, 1]."""
-    n = 0
-    last = jump_cdf.shape[0] - 1
-    while n < last and u > jump_cdf[n]:
-        n += 1
-    return n
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
