@@ -96,6 +96,52 @@ def exp(x):  # pragma: no cover - compiled
     return result if x == x else x
 
 
+# exp's Horner coefficients after the leading one, in the order exp applies them
+_EXP_HORNER = (_C12, _C11, _C10, _C9, _C8, _C7, _C6, _C5, _C4, _C3, _C2, _C1, _C0)
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _exp_reduce(x):  # pragma: no cover - compiled
+    """exp's argument reduction: (n, r) with x = n ln2 + r."""
+    xc = min(max(x, _X_MIN), _X_MAX)
+    n = np.floor(xc * _LOG2E + 0.5)
+    return n, (xc - n * _LN2_HI) - n * _LN2_LO
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _exp_scale(x, p, n):  # pragma: no cover - compiled
+    """exp's last step: p 2^n (NaN for a NaN x)."""
+    k = np.int64(n)
+    half = k >> np.int64(1)
+    result = p * pow2(half) * pow2(k - half)
+    return result if x == x else x
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def exp4(x0, x1, x2, x3):  # pragma: no cover - compiled
+    """(exp(x0), exp(x1), exp(x2), exp(x3)): each exactly `exp`'s operations in `exp`'s order, so
+    the same bits, with the four computations side by side, statement by statement. One `exp` is
+    a chain of 28 dependent multiplies and adds (the Horner polynomial), bound by their latency;
+    four independent chains interleaved keep the floating-point units busy. The lane kernel calls
+    it on four SIMD registers of lanes at once (engine.kernels.lanes)."""
+    n0, r0 = _exp_reduce(x0)
+    n1, r1 = _exp_reduce(x1)
+    n2, r2 = _exp_reduce(x2)
+    n3, r3 = _exp_reduce(x3)
+    p0 = _C13
+    p1 = _C13
+    p2 = _C13
+    p3 = _C13
+    for c in _EXP_HORNER:
+        p0 = p0 * r0 + c
+        p1 = p1 * r1 + c
+        p2 = p2 * r2 + c
+        p3 = p3 * r3 + c
+    return _exp_scale(x0, p0, n0), _exp_scale(x1, p1, n1), _exp_scale(x2, p2, n2), _exp_scale(
+        x3, p3, n3
+    )
+
+
 @intrinsic
 def _bits_from_float(typingctx, value):  # pragma: no cover - compiled
     """The int64 bit pattern of a float64 (a register move, vectorisable)."""
