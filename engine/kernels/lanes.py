@@ -119,6 +119,16 @@ F_FLAG = 31 * LANES  # a stage's "this lane needs the scalar fix-up" mark
 N_FIELDS = 32
 
 
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _aligned_empty(n, dtype):  # pragma: no cover - compiled
+    """An uninitialised array of n 8-byte items starting on a 64-byte boundary (numba's np.empty
+    aligns to 32 bytes only): each row of LANES items then fills whole cache lines, and no 512-bit
+    load or store of the lane loops straddles two of them."""
+    buffer = np.empty(n + 8, dtype)
+    skip = (-(buffer.ctypes.data >> 3)) & 7
+    return buffer[skip : skip + n]
+
+
 # --------------------------------------------------------------------------------------------
 # Random numbers across lanes (each lane its own xoshiro256++ stream, as in engine.kernels.rng)
 
@@ -355,8 +365,8 @@ def simulate_block_lanes(
     outputs are not written: those features are off in every scenario dispatched here
     (engine.dispatch.supports), so they keep the zeros `out` is allocated with."""
     n_paths = out.pnl.shape[0]
-    s = np.empty(S_ROWS * LANES, np.uint64)
-    v = np.empty(N_FIELDS * LANES)
+    s = _aligned_empty(S_ROWS * LANES, np.uint64)
+    v = _aligned_empty(N_FIELDS * LANES, np.float64)
     scratch = np.empty(S_WORDS, np.uint64)
     draws = np.empty((1, 5))
     for first in range(0, n_paths, LANES):
@@ -600,8 +610,8 @@ def draw_floor(seed, first_path, n_steps, merton, out):  # pragma: no cover - co
     else: the cost of this kernel's random numbers, for the benchmarks' model/floor ratio. The sums
     are bit-identical to benchmarks.floor.rng_floor's (the scalar generator)."""
     n_paths = out.shape[0]
-    s = np.empty(S_ROWS * LANES, np.uint64)
-    v = np.empty(N_FIELDS * LANES)
+    s = _aligned_empty(S_ROWS * LANES, np.uint64)
+    v = _aligned_empty(N_FIELDS * LANES, np.float64)
     scratch = np.empty(S_WORDS, np.uint64)
     draws = np.empty((1, 5))
     acc = np.empty(LANES)
