@@ -372,7 +372,9 @@ def run_checks(settings: Settings, cases: Sequence[Case]) -> list[checks.Check]:
         scn = case.scenario(paths=n)
         inputs = kernel_inputs(scn)
         ds = engine.simulate(scn, workers=1, block_paths=n)
-        outputs = {name: ds[name].values for name in ds.data_vars if ds[name].dims == ("path",)}
+        outputs = {
+            str(name): ds[name].values for name in ds.data_vars if ds[name].dims == ("path",)
+        }
         checks.require(checks.finite_outputs(outputs, case.name), done)
         checks.require(
             checks.accounting_identity(outputs, ds.attrs["lp_value0"], scn.capital, case.name),

@@ -27,15 +27,6 @@ from engine.kernels.regime import REGIME
 from engine.kernels.rng import STREAM_VENUE, normal, seed_side_stream, seed_stream, uniform
 from engine.kernels.venue import N_VENUE_DRAWS
 
-# Draws per step, (normals, uniforms), as made by engine.kernels.driver.draw_steps.
-DRAWS_GBM = (2, 1)
-DRAWS_MERTON = (3, 2)
-
-
-def draws_per_step(merton: bool) -> tuple[int, int]:
-    """(normals, uniforms) the model draws per step."""
-    return DRAWS_MERTON if merton else DRAWS_GBM
-
 
 @njit(nogil=True, cache=True)
 def rng_floor(seed, first_path, n_steps, merton, out):  # pragma: no cover - compiled
