@@ -15,7 +15,7 @@ from engine.risk import ATTRIBUTION
 
 # |pnl - sum of its parts| allowed, as a fraction of the capital K: round-off (observed ~3e-15).
 IDENTITY_TOLERANCE = 1e-9
-# E[P_T] must lie within this many standard errors of P0 exp(mu T).
+# The mean of P_T (or of ln P_T) must lie within this many standard errors of the model's value.
 DRIFT_SIGMAS = 4.0
 
 

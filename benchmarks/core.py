@@ -447,7 +447,9 @@ def run_checks(settings: Settings, cases: Sequence[Case]) -> list[checks.Check]:
             checks.require(checks.floor_draws_match(inputs, scn.seed, sums, case.name, adl), done)
             done.append(
                 checks.not_applicable(
-                    "lane_floor_matches", case.name, "general kernel: its floor is the scalar one"
+                    "lane_floor_matches",
+                    case.name,
+                    "general kernel: no lane floor (its floor: model_floor)",
                 )
             )
     return done
