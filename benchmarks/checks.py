@@ -224,9 +224,9 @@ def final_price_law(scn: Any, inputs: Any) -> PriceLaw:
         return PriceLaw(
             "ln P_T",
             expected,
-            "ln P0 + (mu - vol^2/2) T - hbar/2 sum_k (E v_k - 1), E v_k = 1 + (v_0 - 1)(alpha + "
-            f"beta)^k{shocked} (GARCH: exact for any unit-variance innovation; E[P_T] is not finite "
-            "with Student-t innovations)",
+            "ln P0 + (mu - vol^2/2) T - hbar/2 sum_k (E v_k - 1), E v_k = 1 + (v_0 - 1)"
+            f"(alpha + beta)^k{shocked} (GARCH: exact for any unit-variance innovation; E[P_T] "
+            "is not finite with Student-t innovations)",
         )
     if price.model == "regime":
         return PriceLaw(
@@ -241,8 +241,9 @@ def final_price_law(scn: Any, inputs: Any) -> PriceLaw:
         return PriceLaw(
             "P_T",
             p0 * math.exp(moves) * growth,
-            f"P0 E[exp(sum of the resampled returns)]{shocked}, by the stationary bootstrap's index "
-            f"chain over the {history.log_return.size} historical steps (p = {history.restart:.4g})",
+            f"P0 E[exp(sum of the resampled returns)]{shocked}, by the stationary bootstrap's "
+            f"index chain over the {history.log_return.size} historical steps "
+            f"(p = {history.restart:.4g})",
         )
     if price.model == "replay":
         return PriceLaw(

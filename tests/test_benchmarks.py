@@ -218,7 +218,8 @@ def _outputs(n: int = 5) -> dict[str, np.ndarray]:
     out["pnl"] = hodl + sum(
         p.sign * out[p.variable] for p in ATTRIBUTION if p.name != "lp_price_move"
     )
-    # the LP side as the kernel defines il: V_T - (x0 P_T + y0) + net transfers + swap costs + exploit
+    # the LP side as the kernel defines il: V_T - (x0 P_T + y0) + net transfers + swap costs
+    # + exploit
     out["lp_value"] = (
         out["il"]
         + 2.0 * out["final_price"]
