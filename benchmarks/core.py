@@ -993,12 +993,12 @@ def _numpy_sizes(text: str) -> tuple[tuple[int, int], ...]:
     """'16384,131072x240' -> ((16384, 0), (131072, 240)): paths x steps, 0 = the whole horizon."""
     sizes = []
     for item in text.split(","):
-        paths, _, steps = item.strip().lower().partition("x")
+        paths, x, steps = item.strip().lower().partition("x")
         try:
-            size = (int(paths), int(steps) if steps else 0)
+            size = (int(paths), int(steps) if x else 0)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not PATHS or PATHSxSTEPS: {item!r}") from None
-        if size[0] < 1 or size[1] < 0 or (steps and size[1] < 1):
+        if size[0] < 1 or (x and size[1] < 1):
             raise argparse.ArgumentTypeError(f"paths and steps must be at least 1: {item!r}")
         sizes.append(size)
     return tuple(sizes)
