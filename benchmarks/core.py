@@ -1,5 +1,5 @@
 """The benchmark run: checks, compile time, single-core throughput against the random-number floor,
-the engine against a plain vectorised numpy implementation of the same model, and parallel
+the engine against two vectorised numpy programs of the same model, and parallel
 efficiency, in one process so that every ratio is measured back to back.
 
 Speed on a shared VM drifts (up to 2x over minutes), so absolute rates are only indicative; the
@@ -1012,7 +1012,7 @@ def parse_args(argv: Sequence[str]) -> tuple[Settings, Path]:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description="lphedge benchmarks: result checks, compile time, single-core throughput vs "
-        "the random-number floor, the engine vs plain numpy, parallel efficiency. See "
+        "the random-number floor, the engine vs numpy (notebook and tuned), parallel efficiency. See "
         "benchmarks/README.md.",
     )
     parser.add_argument("--paths", type=int, help=f"paths per timed run (default {FULL['paths']})")
@@ -1051,7 +1051,7 @@ def parse_args(argv: Sequence[str]) -> tuple[Settings, Path]:
     parser.add_argument(
         "--no-numpy",
         action="store_true",
-        help="skip the engine vs plain numpy comparison (its statistics check and its timing)",
+        help="skip the engine vs numpy comparison (its statistics checks and its timing)",
     )
     parser.add_argument(
         "--numpy-sizes",

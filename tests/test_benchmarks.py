@@ -352,3 +352,49 @@ def test_scale_benchmarks_write_their_records(tmp_path: Path) -> None:
     big = json.loads(big_json.read_text())["result"]
     assert big["paths"] == 500 and big["n_steps"] == 48
     assert big["wall_s"] > 0 and big["peak_rss_bytes"] > 0
+
+
+class _NoBridge:
+    """numpy's generator with the bridge test's draw pinned so that the bridge never fires: a
+    uniform just below 1 (notebook: u < exp(-c) fails for every c > 0), an exponential of 0
+    (tuned: E > c fails for every c >= 0). Only the endpoint test is left."""
+
+    def __init__(self, seed: int) -> None:
+        self._rng = _DEFAULT_RNG(seed)
+
+    def standard_normal(self, *args: Any, **kwargs: Any) -> Any:
+        return self._rng.standard_normal(*args, **kwargs)
+
+    def random(self, size: int) -> np.ndarray:
+        self._rng.random(size)
+        return np.full(size, np.nextafter(1.0, 0.0))
+
+    def standard_exponential(self, size: Any = None, out: np.ndarray | None = None) -> Any:
+        draws = self._rng.standard_exponential(size=size, out=out)
+        draws[...] = 0.0
+        return draws
+
+
+_DEFAULT_RNG = np.random.default_rng
+
+
+@NUMPY_PROGRAMS
+def test_numpy_model_bridge_test_on_daily_steps(
+    program: Any, figures: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On daily steps (sigma sqrt(dt) = 4 %, the barrier ~10 % away at 10x leverage) the
+    Brownian-bridge crossings between grid points are a large share of the liquidations: the
+    numpy program agrees with the engine, and the same program with the bridge switched off (its
+    draw pinned, the endpoint test alone) is told apart on the liquidation probability."""
+    n = 4000
+    scn = engine.load_scenario("high-leverage", overrides={"step_hours": 24})
+    engine_out = run_block(kernel_inputs(scn), scn.seed, 0, n, 0).outputs
+    rows = numpy_model.compare_statistics(engine_out, program.simulate(scn, n, 11))
+    assert all(r["passed"] for r in rows), rows
+    monkeypatch.setattr(np.random, "default_rng", _NoBridge)
+    rows = numpy_model.compare_statistics(engine_out, program.simulate(scn, n, 11))
+    liq = next(r for r in rows if r["statistic"] == "liquidation_probability")
+    figures.apart(
+        "endpoint_only_liquidation_probability", liq["numpy"], liq["engine"], liq["combined_se"]
+    )
+    assert liq["numpy"] < liq["engine"]
