@@ -105,7 +105,7 @@ class Settings:
 
 
 # defaults: about 1.5 minutes on a 2-core 2.5 GHz VM; quick: small sizes for tests
-FULL = {
+FULL: dict[str, Any] = {
     "paths": 8192,
     "repeats": 7,
     "slices": 8,
@@ -116,7 +116,7 @@ FULL = {
     "numpy_check_paths": 20000,
     "memory_paths": 1_000_000,
 }
-QUICK = {
+QUICK: dict[str, Any] = {
     "paths": 256,
     "repeats": 2,
     "slices": 2,
@@ -523,7 +523,7 @@ def run_numpy_check(settings: Settings, done: list[checks.Check]) -> dict[str, A
     log(f"checks: numpy programs vs engine, {n} paths each")
     scn = engine.load_scenario(None, overrides={"paths": n})
     ds = engine.simulate(scn, workers=1, block_paths=n)
-    engine_out = {name: ds[name].values for name in ds.data_vars if ds[name].dims == ("path",)}
+    engine_out = {str(k): ds[k].values for k in ds.data_vars if ds[k].dims == ("path",)}
     result: dict[str, Any] = {
         "n_paths": n,
         "sigmas": numpy_model.AGREEMENT_SIGMAS,
