@@ -512,7 +512,7 @@ def _agreement(
             if not r["passed"]
         )
     )
-    return checks.Check(f"numpy_{program}_statistics_agree", NUMPY_CASE, not failed, detail), rows
+    return checks.Check(f"numpy_{program}_stats_agree", NUMPY_CASE, not failed, detail), rows
 
 
 def run_numpy_check(settings: Settings, done: list[checks.Check]) -> dict[str, Any]:

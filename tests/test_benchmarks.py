@@ -135,7 +135,7 @@ def test_quick_run_writes_the_record(quick_record: tuple[dict[str, Any], str]) -
         rows = check[program]["rows"]
         assert [r["statistic"] for r in rows] == [s[0] for s in numpy_model.STATISTICS]
         assert all(r["passed"] and abs(r["z"]) < check["sigmas"] for r in rows)
-        agree = [c for c in record["checks"] if c["name"] == f"numpy_{program}_statistics_agree"]
+        agree = [c for c in record["checks"] if c["name"] == f"numpy_{program}_stats_agree"]
         assert len(agree) == 1 and agree[0]["passed"]
     assert "engine / notebook (wall)" in stdout and "engine / tuned (wall)" in stdout
 
