@@ -1,5 +1,5 @@
 """The benchmark run: checks, compile time, single-core throughput against the random-number floor,
-the engine against a plain vectorised numpy implementation of the same model, and parallel
+the engine against two vectorised numpy programs of the same model, and parallel
 efficiency, in one process so that every ratio is measured back to back.
 
 Speed on a shared VM drifts (up to 2x over minutes), so absolute rates are only indicative; the
@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 import engine
-from benchmarks import checks, numpy_model
+from benchmarks import checks, numpy_model, numpy_notebook
 from benchmarks.floor import (
     describe_plan,
     draw_plan,
@@ -228,7 +228,10 @@ class Settings:
     measure_compile: bool
     quick: bool
     numpy: bool = True  # the engine vs numpy section
-    numpy_paths: int = 16384  # paths per timed run of the engine vs numpy comparison
+    # (paths, steps) of each timed size of the engine vs numpy comparison; steps 0 = the whole
+    # horizon, else the first `steps` steps of the same scenario
+    numpy_sizes: tuple[tuple[int, int], ...] = ((16384, 0), (131072, 240), (1048576, 72))
+    numpy_repeats: int = 5  # engine, notebook, tuned back to back, per size
     numpy_check_paths: int = 20000  # paths of each side of the statistics check
     memory: bool = True  # (g) peak memory of a run
     memory_paths: int = 1_000_000
@@ -236,23 +239,25 @@ class Settings:
 
 
 # defaults: about 1.5 minutes on a 2-core 2.5 GHz VM; quick: small sizes for tests
-FULL = {
+FULL: dict[str, Any] = {
     "paths": 8192,
     "repeats": 7,
     "slices": 8,
     "compile_repeats": 2,
     "check_paths": 4096,
-    "numpy_paths": 16384,
+    "numpy_sizes": ((16384, 0), (131072, 240), (1048576, 72)),
+    "numpy_repeats": 5,
     "numpy_check_paths": 20000,
     "memory_paths": 1_000_000,
 }
-QUICK = {
+QUICK: dict[str, Any] = {
     "paths": 256,
     "repeats": 2,
     "slices": 2,
     "compile_repeats": 1,
     "check_paths": 512,
-    "numpy_paths": 512,
+    "numpy_sizes": ((512, 0), (4096, 48)),
+    "numpy_repeats": 2,
     "numpy_check_paths": 2000,
     "memory_paths": 20_000,
 }
@@ -657,100 +662,172 @@ def measure_memory(settings: Settings) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------
-# 4b. The engine against a plain vectorised numpy implementation of the default model
+# 4b. The engine against two vectorised numpy implementations of the default model
 
 NUMPY_CASE = "default"
+# the two numpy programs: all paths at once as arrays, a Python loop over the steps
+NUMPY_PROGRAMS: dict[str, dict[str, Any]] = {
+    "notebook": {
+        "simulate": numpy_notebook.simulate,
+        "implementation": "benchmarks/numpy_notebook.py:simulate",
+        "label": "numpy, as in a notebook",
+        "description": "the model as a quant writes it in a notebook: natural array expressions "
+        "(log-price step, exp, sqrt for the LP value, uniform + exp bridge test, masks for the "
+        "paths due), temporaries allowed; the program issue 7's 6x target refers to",
+        "generator": "numpy.random.default_rng (PCG64): standard_normal x 2, random x 1 "
+        "per path-step",
+        "seed_offset": 1,
+    },
+    "tuned": {
+        "simulate": numpy_model.simulate,
+        "implementation": "benchmarks/numpy_model.py:simulate",
+        "label": "numpy, tuned by hand",
+        "description": "the same model tuned by hand: preallocated buffers updated in place "
+        "(out=), an exponential draw replacing the bridge test's uniform and exp, prices carried "
+        "as ln sqrt(P), index arrays for rare events",
+        "generator": "numpy.random.default_rng (PCG64): standard_normal x 2, "
+        "standard_exponential x 1 per path-step",
+        "seed_offset": 0,
+    },
+}
 
 
-def run_numpy_check(settings: Settings, done: list[checks.Check]) -> dict[str, Any]:
-    """Before any timing: the numpy model and the engine agree on the default scenario's
-    statistics within Monte Carlo error (|difference| < 4 combined s.e.), on
-    `numpy_check_paths` paths each (independent random numbers). Raises CheckFailed."""
-    n = settings.numpy_check_paths
-    log(f"checks: numpy model vs engine, {n} paths each")
-    scn = engine.load_scenario(None, overrides={"paths": n})
-    ds = engine.simulate(scn, workers=1, block_paths=n)
-    engine_out = {name: ds[name].values for name in ds.data_vars if ds[name].dims == ("path",)}
-    numpy_out = numpy_model.simulate(scn, n, scn.seed)
+def _agreement(
+    program: str, engine_out: dict[str, np.ndarray], numpy_out: dict[str, np.ndarray], n: int
+) -> tuple[checks.Check, list[dict[str, Any]]]:
     rows = numpy_model.compare_statistics(engine_out, numpy_out)
     worst = max(rows, key=lambda r: abs(r["z"]))
     failed = [r["statistic"] for r in rows if not r["passed"]]
+    sigmas = numpy_model.AGREEMENT_SIGMAS
     detail = (
-        f"{len(rows)} statistics on {n} paths each within {numpy_model.AGREEMENT_SIGMAS:g} "
-        f"combined s.e. (largest {worst['z']:+.2f} s.e., {worst['statistic']})"
+        f"{len(rows)} statistics on {n} paths each within {sigmas:g} combined s.e. "
+        f"(largest {worst['z']:+.2f} s.e., {worst['statistic']})"
         if not failed
-        else "outside "
-        + f"{numpy_model.AGREEMENT_SIGMAS:g} combined s.e.: "
+        else f"outside {sigmas:g} combined s.e.: "
         + ", ".join(
             f"{r['statistic']} engine {r['engine']:.6g} numpy {r['numpy']:.6g} ({r['z']:+.2f} s.e.)"
             for r in rows
             if not r["passed"]
         )
     )
-    checks.require(checks.Check("numpy_statistics_agree", NUMPY_CASE, not failed, detail), done)
-    return {"n_paths": n, "seed": scn.seed, "sigmas": numpy_model.AGREEMENT_SIGMAS, "rows": rows}
+    return checks.Check(f"numpy_{program}_stats_agree", NUMPY_CASE, not failed, detail), rows
+
+
+def run_numpy_check(settings: Settings, done: list[checks.Check]) -> dict[str, Any]:
+    """Before any timing: each numpy program and the engine agree on the default scenario's
+    statistics within Monte Carlo error (|difference| < 4 combined s.e.), on
+    `numpy_check_paths` paths each (independent random numbers). Raises CheckFailed."""
+    n = settings.numpy_check_paths
+    log(f"checks: numpy programs vs engine, {n} paths each")
+    scn = engine.load_scenario(None, overrides={"paths": n})
+    ds = engine.simulate(scn, workers=1, block_paths=n)
+    engine_out = {str(k): ds[k].values for k in ds.data_vars if ds[k].dims == ("path",)}
+    result: dict[str, Any] = {
+        "n_paths": n,
+        "sigmas": numpy_model.AGREEMENT_SIGMAS,
+        "engine_seed": scn.seed,
+    }
+    for program, spec in NUMPY_PROGRAMS.items():
+        seed = scn.seed + spec["seed_offset"]
+        check, rows = _agreement(program, engine_out, spec["simulate"](scn, n, seed), n)
+        checks.require(check, done)
+        result[program] = {"seed": seed, "rows": rows}
+    return result
+
+
+def numpy_size_scenario(steps: int) -> Any:
+    """The default scenario, or its first `steps` steps (steps 0: the whole horizon)."""
+    base = engine.load_scenario(None)
+    if steps == 0 or steps == base.n_steps:
+        return base
+    return engine.load_scenario(None, overrides={"horizon_days": steps * base.step_hours / 24.0})
+
+
+def _timed_numpy_run(which: str, n: int, scn: Any, inputs: Any, consts: Any, r: int) -> Sample:
+    """One timed run of the engine or of a numpy program on n paths; its outputs are checked
+    (accounting identity; finite P&L) and dropped on return (they are large at 1M paths)."""
+    if which == "engine":
+        sample, block = measure(run_block, inputs, scn.seed, 0, n, 0)
+        checks.require(
+            checks.accounting_identity(
+                block.outputs, inputs.pool.value0, inputs.grid.capital, NUMPY_CASE
+            ),
+            None,
+        )
+        return sample
+    sample, out = measure(NUMPY_PROGRAMS[which]["simulate"], scn, n, scn.seed + r, consts)
+    if not np.all(np.isfinite(out["pnl"])):
+        raise checks.CheckFailed(f"numpy {which} program made non-finite P&L")
+    return sample
 
 
 def measure_numpy(settings: Settings, check: dict[str, Any]) -> dict[str, Any]:
-    """Engine (run_block, main thread, one call on all the paths) and the numpy model (all paths
-    at once) on the same number of paths of the default scenario, one right after the other,
-    alternating which goes first, `repeats` times."""
-    n = settings.numpy_paths
-    scn = engine.load_scenario(None)
-    inputs = kernel_inputs(scn)
-    consts = numpy_model.constants(scn)
-    path_steps = n * scn.n_steps
-    # warm-up: the kernel's cache load, numpy's first calls
-    run_block(inputs, scn.seed, 0, min(n, 16), 0)
-    numpy_model.simulate(scn, min(n, 64), scn.seed, consts)
-    engines: list[Sample] = []
-    numpys: list[Sample] = []
-    for r in range(settings.repeats):
-        log(f"engine vs numpy: repeat {r + 1}/{settings.repeats}")
-        order = ("engine", "numpy") if r % 2 == 0 else ("numpy", "engine")
-        for which in order:
-            if which == "engine":
-                sample, block = measure(run_block, inputs, scn.seed, 0, n, 0)
-                engines.append(sample)
-                checks.require(
-                    checks.accounting_identity(
-                        block.outputs, inputs.pool.value0, inputs.grid.capital, NUMPY_CASE
-                    ),
-                    None,
-                )
-            else:
-                sample, out = measure(numpy_model.simulate, scn, n, scn.seed + r, consts)
-                numpys.append(sample)
-                if not np.all(np.isfinite(out["pnl"])):
-                    raise checks.CheckFailed("numpy model made non-finite P&L")
-    t_engine = [s.wall for s in engines]
-    t_numpy = [s.wall for s in numpys]
+    """The engine (run_block, main thread, one call on all the paths) and both numpy programs (all
+    paths at once) on the same paths and steps of the default scenario, back to back, the order
+    rotating from repeat to repeat, at each size of `numpy_sizes` (sizes interleaved within a
+    repeat), `numpy_repeats` times."""
+    names = ("engine", *NUMPY_PROGRAMS)
+    sizes = []
+    for n, steps in settings.numpy_sizes:
+        scn = numpy_size_scenario(steps)
+        inputs = kernel_inputs(scn)
+        consts = numpy_model.constants(scn)
+        # warm-up: the kernel's cache load, numpy's first calls
+        run_block(inputs, scn.seed, 0, min(n, 16), 0)
+        for spec in NUMPY_PROGRAMS.values():
+            spec["simulate"](scn, min(n, 64), scn.seed, consts)
+        samples: dict[str, list[Sample]] = {name: [] for name in names}
+        sizes.append((n, scn, inputs, consts, samples))
+    for r in range(settings.numpy_repeats):
+        order = names[r % len(names) :] + names[: r % len(names)]
+        for n, scn, inputs, consts, samples in sizes:
+            log(
+                f"engine vs numpy: repeat {r + 1}/{settings.numpy_repeats}, {n} paths x "
+                f"{scn.n_steps} steps"
+            )
+            for which in order:
+                samples[which].append(_timed_numpy_run(which, n, scn, inputs, consts, r))
+
+    full_steps = engine.load_scenario(None).n_steps
+    results = []
+    for n, scn, _, _, samples in sizes:
+        path_steps = n * scn.n_steps
+        row: dict[str, Any] = {
+            "n_paths": n,
+            "n_steps": scn.n_steps,
+            "horizon_days": scn.horizon_days,
+            "whole_horizon": scn.n_steps == full_steps,
+            "path_steps": path_steps,
+        }
+        for name in names:
+            wall = [s.wall for s in samples[name]]
+            row[f"{name}_s"] = summary(wall)
+            row[f"{name}_cpu_s"] = summary([s.thread_cpu for s in samples[name]])
+            row[f"{name}_path_steps_per_s"] = summary([path_steps / t for t in wall])
+            row[f"{name}_cpu_over_wall"] = summary([s.thread_cpu / s.wall for s in samples[name]])
+            row[f"{name}_other_load_cores"] = summary([s.other_load for s in samples[name]])
+        for program in NUMPY_PROGRAMS:
+            pairs = list(zip(samples["engine"], samples[program], strict=True))
+            row[f"engine_over_{program}_speed"] = summary([p.wall / e.wall for e, p in pairs])
+            row[f"engine_over_{program}_speed_cpu"] = summary(
+                [p.thread_cpu / e.thread_cpu for e, p in pairs]
+            )
+        results.append(row)
     return {
         "scenario": NUMPY_CASE,
-        "implementation": "benchmarks/numpy_model.py:simulate",
-        "generator": "numpy.random.default_rng (PCG64): standard_normal x 2, "
-        "standard_exponential x 1 per path-step",
+        "target_program": "notebook",
+        "target": "issue 7: the engine at least 6x faster than a plain vectorised numpy "
+        "implementation (what a quant would write in a notebook) on one core, same run",
+        "programs": {
+            name: {k: v for k, v in spec.items() if k != "simulate"}
+            for name, spec in NUMPY_PROGRAMS.items()
+        },
         "engine_call": "engine.simulate.run_block(inputs, seed, 0, N, 0), main thread",
+        "repeats": settings.numpy_repeats,
+        "order": "per repeat, each size in turn; within a size engine, notebook, tuned rotated "
+        "by one place per repeat",
         "check": check,
-        "n_paths": n,
-        "n_steps": scn.n_steps,
-        "path_steps": path_steps,
-        "engine_s": summary(t_engine),
-        "numpy_s": summary(t_numpy),
-        "engine_path_steps_per_s": summary([path_steps / t for t in t_engine]),
-        "numpy_path_steps_per_s": summary([path_steps / t for t in t_numpy]),
-        "engine_over_numpy_speed": summary(
-            [tn / te for te, tn in zip(t_engine, t_numpy, strict=True)]
-        ),
-        "engine_cpu_s": summary([s.thread_cpu for s in engines]),
-        "numpy_cpu_s": summary([s.thread_cpu for s in numpys]),
-        "engine_over_numpy_speed_cpu": summary(
-            [n_.thread_cpu / e.thread_cpu for e, n_ in zip(engines, numpys, strict=True)]
-        ),
-        "engine_cpu_over_wall": summary([s.thread_cpu / s.wall for s in engines]),
-        "numpy_cpu_over_wall": summary([s.thread_cpu / s.wall for s in numpys]),
-        "engine_other_load_cores": summary([s.other_load for s in engines]),
-        "numpy_other_load_cores": summary([s.other_load for s in numpys]),
+        "sizes": results,
     }
 
 
@@ -831,6 +908,98 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def _spread(s: dict[str, Any], fmt: str, scale: float = 1.0) -> str:
     return f"{s['median'] * scale:{fmt}} [{s['min'] * scale:{fmt}}, {s['max'] * scale:{fmt}}]"
+
+
+def _numpy_report(npy: dict[str, Any]) -> list[str]:
+    """The engine vs numpy section of the report: both programs' checks, rates and ratios."""
+    progs = npy["programs"]
+    chk = npy["check"]
+    out = [
+        "Engine vs numpy, default scenario, one core: two numpy programs of the same model, all "
+        "paths at once as arrays, a Python loop over the steps",
+        *(
+            f"  {name:<8}  {progs[name]['label']}: {progs[name]['implementation']}"
+            for name in progs
+        ),
+        f"  statistics before timing, {chk['n_paths']} paths each (independent random numbers), "
+        f"pass if |numpy - engine| < {chk['sigmas']:g} combined s.e.:",
+    ]
+    names = list(progs)
+    rows = []
+    for i, r in enumerate(chk[names[0]]["rows"]):
+        row = [r["statistic"], f"{r['engine']:.5g}"]
+        for name in names:
+            rn = chk[name]["rows"][i]
+            row += [f"{rn['numpy']:.5g}", f"{rn['z']:+.2f}"]
+        rows.append(row)
+    headers = ["statistic", "engine"]
+    for name in names:
+        headers += [name, "diff / s.e."]
+    out.append(_table(headers, rows))
+    out.append(
+        f"  timing: engine.simulate.run_block and both programs on the same paths and steps, back "
+        f"to back (order rotating), {npy['repeats']} repeats, sizes interleaved; sizes below the "
+        "whole horizon run its first steps (the per-step cost does not depend on the horizon; "
+        "the engine's per-path start-up weighs a little more on few steps)"
+    )
+
+    def steps_label(size: dict[str, Any]) -> str:
+        whole = " (whole)" if size["whole_horizon"] else ""
+        return f"{size['n_steps']} x 1h{whole}"
+
+    out.append(
+        _table(
+            [
+                "paths",
+                "steps",
+                "engine M path-steps/s",
+                *(f"{n} M/s" for n in names),
+                "on-CPU",
+                "other load",
+            ],
+            [
+                [
+                    f"{size['n_paths']:,}",
+                    steps_label(size),
+                    _spread(size["engine_path_steps_per_s"], ".1f", 1e-6),
+                    *(_spread(size[f"{n}_path_steps_per_s"], ".2f", 1e-6) for n in names),
+                    " / ".join(
+                        f"{size[f'{n}_cpu_over_wall']['median']:.0%}" for n in ("engine", *names)
+                    ),
+                    " / ".join(
+                        f"{size[f'{n}_other_load_cores']['median']:.2f}" for n in ("engine", *names)
+                    ),
+                ]
+                for size in npy["sizes"]
+            ],
+        )
+    )
+    out.append(
+        "  engine speed / numpy speed = numpy time / engine time, per repeat, median [min, max]:"
+    )
+    out.append(
+        _table(
+            ["paths", *(f"engine / {n} ({w})" for n in names for w in ("wall", "CPU"))],
+            [
+                [
+                    f"{size['n_paths']:,}",
+                    *(
+                        _spread(size[f"engine_over_{n}_speed{suffix}"], ".2f")
+                        for n in names
+                        for suffix in ("", "_cpu")
+                    ),
+                ]
+                for size in npy["sizes"]
+            ],
+        )
+    )
+    target = progs[npy["target_program"]]
+    out.append(
+        f"  {npy['target']}: that program is {target['implementation']} ({npy['target_program']}); "
+        "the ratio to the tuned program is the less favourable comparison, shown beside it."
+    )
+    out.append("  on-CPU and other load: engine / " + " / ".join(names) + ".")
+    return out
 
 
 def format_report(record: dict[str, Any]) -> str:
@@ -988,52 +1157,7 @@ def format_report(record: dict[str, Any]) -> str:
 
     npy = record.get("numpy")
     if npy:
-        chk = npy["check"]
-        out += [
-            "",
-            "Engine vs plain numpy (benchmarks/numpy_model.py: all paths at once, loop over "
-            "steps), default scenario, one core",
-            f"  statistics before timing, {chk['n_paths']} paths each (independent random "
-            f"numbers), pass if |numpy - engine| < {chk['sigmas']:g} combined s.e.:",
-        ]
-        out.append(
-            _table(
-                ["statistic", "engine", "numpy", "combined s.e.", "diff / s.e."],
-                [
-                    [
-                        r["statistic"],
-                        f"{r['engine']:.5g}",
-                        f"{r['numpy']:.5g}",
-                        f"{r['combined_se']:.3g}",
-                        f"{r['z']:+.2f}",
-                    ]
-                    for r in chk["rows"]
-                ],
-            )
-        )
-        out.append(
-            f"  timing: {npy['n_paths']} paths x {npy['n_steps']} steps, {s['repeats']} repeats, "
-            "engine and numpy back to back (order alternating)"
-        )
-        out.append(
-            _table(
-                ["", "M path-steps/s", "time s", "on-CPU", "other load"],
-                [
-                    [
-                        label,
-                        _spread(npy[f"{key}_path_steps_per_s"], ".2f", 1e-6),
-                        _spread(npy[f"{key}_s"], ".2f"),
-                        f"{npy[f'{key}_cpu_over_wall']['median']:.0%}",
-                        f"{npy[f'{key}_other_load_cores']['median']:.2f}",
-                    ]
-                    for label, key in (("engine run_block", "engine"), ("numpy model", "numpy"))
-                ],
-            )
-        )
-        out.append(
-            f"  engine speed / numpy speed: {_spread(npy['engine_over_numpy_speed'], '.2f')} x "
-            f"(wall), {_spread(npy['engine_over_numpy_speed_cpu'], '.2f')} x (CPU)"
-        )
+        out += ["", *_numpy_report(npy)]
 
     par = record["parallel"]
     out += [
@@ -1078,11 +1202,30 @@ def format_report(record: dict[str, Any]) -> str:
 # Command line
 
 
+def _numpy_sizes(text: str) -> tuple[tuple[int, int], ...]:
+    """'16384,131072x240' -> ((16384, 0), (131072, 240)): paths x steps, 0 = the whole horizon."""
+    sizes = []
+    for item in text.split(","):
+        paths, x, steps = item.strip().lower().partition("x")
+        try:
+            size = (int(paths), int(steps) if x else 0)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not PATHS or PATHSxSTEPS: {item!r}") from None
+        if size[0] < 1 or (x and size[1] < 1):
+            raise argparse.ArgumentTypeError(f"paths and steps must be at least 1: {item!r}")
+        sizes.append(size)
+    return tuple(sizes)
+
+
+def _format_sizes(sizes: Any) -> str:
+    return ",".join(f"{p}x{s}" if s else str(p) for p, s in sizes)
+
+
 def parse_args(argv: Sequence[str]) -> tuple[Settings, Path]:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description="lphedge benchmarks: result checks, compile time, single-core throughput vs "
-        "the random-number floor, the engine vs plain numpy, parallel efficiency. See "
+        "the random-number floor, the engine vs numpy (notebook and tuned), parallel efficiency. See "
         "benchmarks/README.md.",
     )
     parser.add_argument("--paths", type=int, help=f"paths per timed run (default {FULL['paths']})")
@@ -1121,13 +1264,19 @@ def parse_args(argv: Sequence[str]) -> tuple[Settings, Path]:
     parser.add_argument(
         "--no-numpy",
         action="store_true",
-        help="skip the engine vs plain numpy comparison (its statistics check and its timing)",
+        help="skip the engine vs numpy comparison (its statistics checks and its timing)",
     )
     parser.add_argument(
-        "--numpy-paths",
+        "--numpy-sizes",
+        type=_numpy_sizes,
+        help="sizes of the engine vs numpy timing, comma-separated PATHSxSTEPS (the first STEPS "
+        "hourly steps of the default scenario) or PATHS (its whole horizon) (default "
+        f"{_format_sizes(FULL['numpy_sizes'])})",
+    )
+    parser.add_argument(
+        "--numpy-repeats",
         type=int,
-        help=f"paths per timed run of the engine vs numpy comparison (default "
-        f"{FULL['numpy_paths']})",
+        help=f"repeats of the engine vs numpy timing (default {FULL['numpy_repeats']})",
     )
     parser.add_argument(
         "--numpy-check-paths",
@@ -1172,7 +1321,10 @@ def parse_args(argv: Sequence[str]) -> tuple[Settings, Path]:
         measure_compile=not args.no_compile,
         quick=args.quick,
         numpy=not args.no_numpy,
-        numpy_paths=args.numpy_paths if args.numpy_paths is not None else base["numpy_paths"],
+        numpy_sizes=args.numpy_sizes if args.numpy_sizes is not None else base["numpy_sizes"],
+        numpy_repeats=(
+            args.numpy_repeats if args.numpy_repeats is not None else base["numpy_repeats"]
+        ),
         numpy_check_paths=(
             args.numpy_check_paths
             if args.numpy_check_paths is not None
@@ -1188,7 +1340,7 @@ def parse_args(argv: Sequence[str]) -> tuple[Settings, Path]:
         "parallel_repeats",
         "check_paths",
         "block_paths",
-        "numpy_paths",
+        "numpy_repeats",
     ):
         if getattr(settings, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import engine
-from benchmarks import checks, numpy_model
+from benchmarks import checks, numpy_model, numpy_notebook
 from benchmarks.core import CASES, data_folder, parse_args, select_cases
 from benchmarks.floor import floor_draws, run_floor, run_model_floor
 from engine.dispatch import supports
@@ -152,28 +152,35 @@ def test_quick_run_writes_the_record(quick_record: tuple[dict[str, Any], str]) -
     assert all(v >= 0.0 for v in par["workers_2_other_load_cores"]["values"])
 
     npy = record["numpy"]
-    assert npy["scenario"] == "default"
-    assert npy["n_paths"] == record["settings"]["numpy_paths"] > 0
-    assert npy["path_steps"] == npy["n_paths"] * npy["n_steps"] > 0
-    for key in (
-        "engine_s",
-        "numpy_s",
-        "engine_path_steps_per_s",
-        "numpy_path_steps_per_s",
-        "engine_over_numpy_speed",
-        "engine_cpu_s",
-        "numpy_cpu_s",
-        "engine_over_numpy_speed_cpu",
-        "engine_cpu_over_wall",
-        "numpy_cpu_over_wall",
-    ):
-        _positive_summary(npy[key], repeats)
+    assert npy["scenario"] == "default" and npy["target_program"] == "notebook"
+    programs = ("notebook", "tuned")
+    assert set(npy["programs"]) == set(programs)
+    assert npy["programs"]["notebook"]["implementation"].startswith("benchmarks/numpy_notebook.py")
+    assert npy["programs"]["tuned"]["implementation"].startswith("benchmarks/numpy_model.py")
+    numpy_repeats = record["settings"]["numpy_repeats"]
+    assert npy["repeats"] == numpy_repeats > 0
+    sizes = [tuple(size) for size in record["settings"]["numpy_sizes"]]
+    assert len(sizes) >= 2 and len(npy["sizes"]) == len(sizes)
+    for (n_paths, steps), size in zip(sizes, npy["sizes"], strict=True):
+        assert size["n_paths"] == n_paths > 0
+        assert size["n_steps"] == (steps or 2160) and size["whole_horizon"] == (steps == 0)
+        assert size["path_steps"] == size["n_paths"] * size["n_steps"]
+        for who in ("engine", *programs):
+            for key in ("s", "cpu_s", "path_steps_per_s", "cpu_over_wall"):
+                _positive_summary(size[f"{who}_{key}"], numpy_repeats)
+            assert all(v >= 0.0 for v in size[f"{who}_other_load_cores"]["values"])
+        for program in programs:
+            _positive_summary(size[f"engine_over_{program}_speed"], numpy_repeats)
+            _positive_summary(size[f"engine_over_{program}_speed_cpu"], numpy_repeats)
     check = npy["check"]
     assert check["n_paths"] == record["settings"]["numpy_check_paths"]
-    assert [r["statistic"] for r in check["rows"]] == [s[0] for s in numpy_model.STATISTICS]
-    assert all(r["passed"] and abs(r["z"]) < check["sigmas"] for r in check["rows"])
-    agree = [c for c in record["checks"] if c["name"] == "numpy_statistics_agree"]
-    assert len(agree) == 1 and agree[0]["passed"]
+    for program in programs:
+        rows = check[program]["rows"]
+        assert [r["statistic"] for r in rows] == [s[0] for s in numpy_model.STATISTICS]
+        assert all(r["passed"] and abs(r["z"]) < check["sigmas"] for r in rows)
+        agree = [c for c in record["checks"] if c["name"] == f"numpy_{program}_stats_agree"]
+        assert len(agree) == 1 and agree[0]["passed"]
+    assert "engine / notebook (wall)" in stdout and "engine / tuned (wall)" in stdout
 
     memory = record["memory"]
     assert memory["paths"] == record["settings"]["memory_paths"] > 0
@@ -183,7 +190,7 @@ def test_quick_run_writes_the_record(quick_record: tuple[dict[str, Any], str]) -
         "Checks",
         "Compile time",
         "Single-core throughput",
-        "Engine vs plain numpy",
+        "Engine vs numpy",
         "Peak memory",
     ):
         assert heading in stdout
@@ -200,10 +207,17 @@ def test_quick_and_full_settings() -> None:
     assert custom.parallel_repeats == 2 * custom.repeats - 1
     assert path == Path("x.json")
     assert full.numpy and quick.numpy
-    assert quick.numpy_paths < full.numpy_paths
+    assert max(p for p, _ in quick.numpy_sizes) < max(p for p, _ in full.numpy_sizes)
+    assert full.numpy_sizes[0] == (16384, 0) and full.numpy_sizes[-1][0] == 1048576
+    assert quick.numpy_repeats <= full.numpy_repeats
     assert quick.numpy_check_paths < full.numpy_check_paths
-    skip, _ = parse_args(["--quick", "--no-numpy", "--numpy-paths", "50"])
-    assert not skip.numpy and skip.numpy_paths == 50
+    skip, _ = parse_args(
+        ["--quick", "--no-numpy", "--numpy-sizes", "50,70x24", "--numpy-repeats", "3"]
+    )
+    assert not skip.numpy and skip.numpy_sizes == ((50, 0), (70, 24)) and skip.numpy_repeats == 3
+    for bad in ("50x", "x24", "0x24", "50x0", "fifty"):
+        with pytest.raises(SystemExit):
+            parse_args(["--numpy-sizes", bad])
 
 
 def _outputs(n: int = 5) -> dict[str, np.ndarray]:
@@ -427,20 +441,27 @@ def test_data_cases_are_skipped_with_a_reason(
     assert [c.name for c in cases] == [c.name for c in CASES if not c.needs_data]
 
 
-def test_numpy_model_refuses_what_it_does_not_implement() -> None:
+NUMPY_PROGRAMS = pytest.mark.parametrize(
+    "program", [numpy_notebook, numpy_model], ids=["notebook", "tuned"]
+)
+
+
+@NUMPY_PROGRAMS
+def test_numpy_model_refuses_what_it_does_not_implement(program: Any) -> None:
     for name in ("merton-jumps", "v3-range"):
         with pytest.raises(ValueError, match="numpy model"):
-            numpy_model.constants(engine.load_scenario(name))
+            program.simulate(engine.load_scenario(name), 10, 1)
 
 
-def test_numpy_model_unhedged_accounts() -> None:
+@NUMPY_PROGRAMS
+def test_numpy_model_unhedged_accounts(program: Any) -> None:
     """With no short and no funding the P&L is the LP's alone: V_T - V0 + fees, V_T = 2 L sqrt(P_T),
     and the APR fees are apr dt times the LP value at the left points."""
     scn = engine.load_scenario(
         None,
         overrides={"hedge.ratio": 0.0, "market.funding.model": "none", "horizon_days": 10},
     )
-    out = numpy_model.simulate(scn, 300, 5)
+    out = program.simulate(scn, 300, 5)
     c = numpy_model.constants(scn)
     assert c.lp_value0 == scn.capital and c.q0 == 0.0
     np.testing.assert_allclose(out["pnl"], out["lp_value"] - scn.capital + out["fees"], atol=1e-8)
@@ -455,16 +476,39 @@ def test_numpy_model_unhedged_accounts() -> None:
     assert np.all((out["max_drawdown"] >= 0.0) & (out["max_drawdown"] < 1.0))
 
 
-def test_numpy_model_matches_the_engine_with_many_liquidations() -> None:
+@NUMPY_PROGRAMS
+def test_numpy_model_matches_the_engine_with_many_liquidations(program: Any) -> None:
     """The high-leverage scenario liquidates most paths: the numpy model's bridge test, margin
     checks and liquidation accounting agree with the engine's statistics."""
     n = 4000
     scn = engine.load_scenario("high-leverage", overrides={"horizon_days": 30})
     engine_out = run_block(kernel_inputs(scn), scn.seed, 0, n, 0).outputs
-    numpy_out = numpy_model.simulate(scn, n, 11)
+    numpy_out = program.simulate(scn, n, 11)
     rows = numpy_model.compare_statistics(engine_out, numpy_out)
     assert all(r["passed"] for r in rows), rows
     assert 0.2 < numpy_out["liquidated"].mean() < 0.9
+
+
+@NUMPY_PROGRAMS
+@pytest.mark.parametrize("policy", ["band", "periodic", "none"])
+def test_numpy_model_matches_the_engine_on_the_default_model(program: Any, policy: str) -> None:
+    """The default scenario (30 days) with each rebalancing policy: the same statistics agree
+    within 4 combined s.e."""
+    n = 4000
+    scn = engine.load_scenario(
+        None, overrides={"horizon_days": 30, "hedge.rebalance.policy": policy}
+    )
+    engine_out = run_block(kernel_inputs(scn), scn.seed, 0, n, 0).outputs
+    numpy_out = program.simulate(scn, n, 12)
+    rows = numpy_model.compare_statistics(engine_out, numpy_out)
+    assert all(r["passed"] for r in rows), rows
+    # the trade count too, which the statistics above do not include
+    counts = [out["n_rebalances"].astype(float) for out in (engine_out, numpy_out)]
+    if policy == "none":
+        assert not np.any(counts[1])
+    else:
+        se = math.hypot(*(c.std(ddof=1) / math.sqrt(n) for c in counts))
+        assert counts[1].mean() > 0.5 and abs(counts[1].mean() - counts[0].mean()) < 4.0 * se
 
 
 def test_statistics_comparison_catches_a_bias() -> None:
@@ -524,3 +568,49 @@ def test_scale_benchmarks_write_their_records(tmp_path: Path) -> None:
     big = json.loads(big_json.read_text())["result"]
     assert big["paths"] == 500 and big["n_steps"] == 48
     assert big["wall_s"] > 0 and big["peak_rss_bytes"] > 0
+
+
+class _NoBridge:
+    """numpy's generator with the bridge test's draw pinned so that the bridge never fires: a
+    uniform just below 1 (notebook: u < exp(-c) fails for every c > 0), an exponential of 0
+    (tuned: E > c fails for every c >= 0). Only the endpoint test is left."""
+
+    def __init__(self, seed: int) -> None:
+        self._rng = _DEFAULT_RNG(seed)
+
+    def standard_normal(self, *args: Any, **kwargs: Any) -> Any:
+        return self._rng.standard_normal(*args, **kwargs)
+
+    def random(self, size: int) -> np.ndarray:
+        self._rng.random(size)
+        return np.full(size, np.nextafter(1.0, 0.0))
+
+    def standard_exponential(self, size: Any = None, out: np.ndarray | None = None) -> Any:
+        draws = self._rng.standard_exponential(size=size, out=out)
+        draws[...] = 0.0
+        return draws
+
+
+_DEFAULT_RNG = np.random.default_rng
+
+
+@NUMPY_PROGRAMS
+def test_numpy_model_bridge_test_on_daily_steps(
+    program: Any, figures: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On daily steps (sigma sqrt(dt) = 4 %, the barrier ~10 % away at 10x leverage) the
+    Brownian-bridge crossings between grid points are a large share of the liquidations: the
+    numpy program agrees with the engine, and the same program with the bridge switched off (its
+    draw pinned, the endpoint test alone) is told apart on the liquidation probability."""
+    n = 4000
+    scn = engine.load_scenario("high-leverage", overrides={"step_hours": 24})
+    engine_out = run_block(kernel_inputs(scn), scn.seed, 0, n, 0).outputs
+    rows = numpy_model.compare_statistics(engine_out, program.simulate(scn, n, 11))
+    assert all(r["passed"] for r in rows), rows
+    monkeypatch.setattr(np.random, "default_rng", _NoBridge)
+    rows = numpy_model.compare_statistics(engine_out, program.simulate(scn, n, 11))
+    liq = next(r for r in rows if r["statistic"] == "liquidation_probability")
+    figures.apart(
+        "endpoint_only_liquidation_probability", liq["numpy"], liq["engine"], liq["combined_se"]
+    )
+    assert liq["numpy"] < liq["engine"]
