@@ -32,9 +32,17 @@ import numpy as np
 
 import engine
 from benchmarks import checks, numpy_model, numpy_notebook
-from benchmarks.floor import draws_per_step, run_floor, run_floor_lanes
+from benchmarks.floor import (
+    describe_plan,
+    draw_plan,
+    floor_draws,
+    run_floor,
+    run_floor_lanes,
+    run_model_floor,
+)
 from benchmarks.machine import REPO_ROOT, describe, source_revision
 from benchmarks.timing import Sample, measure
+from engine.dispatch import unsupported_keys
 from engine.kernels.lanes import LANES
 from engine.params import kernel_inputs
 from engine.simulate import DEFAULT_BLOCK_PATHS, run_block
@@ -52,14 +60,14 @@ class Case(NamedTuple):
     source: str | None  # shipped scenario name; None = the built-in default
     description: str
     overrides: dict[str, Any] | None = None
+    needs_data: bool = False  # reads the historical CSVs of ${LPHEDGE_DATA}
 
     def scenario(self, **more: Any) -> Any:
         return engine.load_scenario(self.source, overrides={**(self.overrides or {}), **more})
 
 
 # (d) "every feature on", as far as the lane kernel goes: Merton jumps, OU funding with a cap, a v3
-# range with the arbitrage fee model and noise volume, the band policy. The issue-5/6 features run
-# on the general kernel and are timed by benchmarks.features / benchmarks.management instead.
+# range with the arbitrage fee model and noise volume, the band policy.
 EVERY_FEATURE = {
     "market.price.model": "merton",
     "market.price.jump_intensity": 10.0,
@@ -69,6 +77,76 @@ EVERY_FEATURE = {
     "hedge.rebalance.policy": "band",
 }
 
+# (d) every feature of the engine at once (issues 5 and 6 included), on top of the shipped
+# managed-v3-insured scenario (v3 range -20 %/+25 % with arbitrage fees and noise volume,
+# re-ranged after 12 h out of range, 5 bps swap slippage; a 5x band-rebalanced short, re-hedged 24 h
+# after a liquidation; margin topped up from the pool below 10 % and swept above 40 %; gas on every
+# move; a rolled 30-day option strip; an insured perp venue): a two-regime price (calm/stressed,
+# the regime-eth fit, with drifts of their own and Merton jumps in the stressed regime),
+# exchange-style premium funding with jumps (shock-example's), shock-example's scripted crash and
+# squeeze (price, vol and forced-funding shocks), tiered maintenance margin, a strangle instead of
+# the put, pool and perp venue hazards both insured, and auto-deleveraging. Only one price model
+# can be on at a time: GARCH and the historical models have their own cases below.
+ALL_FEATURES_TIERS = [
+    {"notional_cap": 50_000.0, "maintenance_rate": 0.004},
+    {"notional_cap": 250_000.0, "maintenance_rate": 0.005, "maintenance_amount": 50.0},
+    {"notional_cap": 1_000_000.0, "maintenance_rate": 0.01, "maintenance_amount": 1_300.0},
+]
+ALL_FEATURES_COVER = {"premium_rate": 0.025, "payout_fraction": 0.9, "approval_probability": 0.8}
+ALL_FEATURES = {
+    "market.price.model": "regime",
+    "market.price.regime": {
+        "initial": "stationary",
+        "states": {
+            "calm": {
+                "drift": 0.10,
+                "vol": 0.52,
+                "funding_mean": 0.000133,
+                "transitions": {"stressed": 25.4},
+            },
+            "stressed": {
+                "drift": -0.30,
+                "vol": 1.40,
+                "jump_intensity": 20.0,
+                "jump_mean": -0.03,
+                "jump_vol": 0.05,
+                "funding_mean": 0.000227,
+                "stressed": True,
+                "transitions": {"calm": 66.2},
+            },
+        },
+    },
+    "market.funding": {
+        "model": "premium",
+        "initial": 0.0001,
+        "mean": 0.0002,
+        "reversion": 50.0,
+        "vol": 0.009,
+        "corr_with_price": 0.3,
+        "interest": 0.0001,
+        "clamp": 0.0005,
+        "cap": 0.004,
+        "jump_intensity": 4.0,
+        "jump_mean": 0.0005,
+        "jump_vol": 0.001,
+    },
+    "shocks": [
+        {"kind": "vol", "day": 29, "hours": 48, "multiplier": 3.0},
+        {"kind": "price", "day": 30, "hours": 12, "move": -0.30},
+        {"kind": "funding", "day": 30.5, "hours": 24, "rate": -0.001},
+        {"kind": "price", "day": 60, "hours": 24, "move": 0.25},
+        {"kind": "funding", "day": 60, "hours": 48, "rate": 0.003},
+    ],
+    "hedge.tiers": ALL_FEATURES_TIERS,
+    "hedge.options.kind": "strangle",
+    "venue.pool.hazard_per_year": 0.5,
+    "venue.pool.loss_fraction": 0.5,
+    "venue.pool.cover": ALL_FEATURES_COVER,
+    "venue.perp.hazard_per_year": 0.5,
+    "venue.perp.cover": ALL_FEATURES_COVER,
+    "venue.adl.probability": 0.5,
+}
+
 CASES = (
     Case("default", None, "GBM + OU funding, v2 LP (APR fees), band-rebalanced 3x short"),
     Case("v3-arbitrage", "v3-range", "v3 range -20%/+25%, arbitrage fee model"),
@@ -76,10 +154,66 @@ CASES = (
     Case(
         "every-feature",
         None,
-        "Merton + OU funding + v3 range with arbitrage fees and noise volume + band policy",
+        "the lane kernel's features at once: Merton + OU funding + v3 range with arbitrage fees "
+        "and noise volume + band policy",
         EVERY_FEATURE,
     ),
+    Case(
+        "all-features",
+        "managed-v3-insured",
+        "every feature at once: regimes with jumps, premium funding with jumps, shocks, v3 "
+        "re-ranged, tiers, top-ups/sweeps, re-hedging, gas, strangle strip, insured venue "
+        "hazards, ADL",
+        ALL_FEATURES,
+    ),
+    Case("garch", "garch-eth", "GARCH(1,1) with Student-t (4 dof) innovations, v2 LP"),
+    Case("regime", "regime-eth", "two-regime Markov-switching price (calm/stressed), v2 LP"),
+    Case(
+        "bootstrap",
+        "bootstrap-eth",
+        "stationary block bootstrap of hourly ETH returns and funding 2020-2024, v2 LP",
+        needs_data=True,
+    ),
+    Case(
+        "replay",
+        "replay-2022",
+        "replay of 2022's hourly ETH prices and funding (90 days from 2022-01-01), v2 LP",
+        {"horizon_days": 90, "output.sample_paths": 0},
+        needs_data=True,
+    ),
 )
+
+# The historical CSVs the data-driven cases read (benchmarks/README.md)
+DATA_FILES = ("eth_usdt_1h_binance_spot.csv", "eth_usdt_perp_funding_8h_binance.csv")
+
+
+def data_folder() -> tuple[Path | None, str]:
+    """The folder of the historical data, as the shipped scenarios find it: ${LPHEDGE_DATA}, else
+    ../shared/data beside the repository (then LPHEDGE_DATA is set to it for this process).
+    (None, the reason) when a file is missing."""
+    given = os.environ.get("LPHEDGE_DATA")
+    folder = Path(given) if given else REPO_ROOT.parent / "shared" / "data"
+    where = f"LPHEDGE_DATA={given}" if given else f"{folder} (LPHEDGE_DATA unset)"
+    missing = [name for name in DATA_FILES if not (folder / name).is_file()]
+    if missing:
+        return None, f"historical data not found: {', '.join(missing)} missing in {where}"
+    if not given:
+        os.environ["LPHEDGE_DATA"] = str(folder)
+    return folder, where
+
+
+def select_cases() -> tuple[list[Case], list[dict[str, str]]]:
+    """The cases that can run here, and the skipped ones with the reason (printed, recorded)."""
+    folder, where = data_folder()
+    cases: list[Case] = []
+    skipped: list[dict[str, str]] = []
+    for case in CASES:
+        if case.needs_data and folder is None:
+            skipped.append({"case": case.name, "reason": where})
+            log(f"SKIPPED case {case.name}: {where}")
+        else:
+            cases.append(case)
+    return cases, skipped
 
 
 @dataclass(frozen=True)
@@ -216,16 +350,36 @@ def measure_compile(settings: Settings) -> dict[str, Any]:
 # Checks before timing
 
 
-def run_checks(settings: Settings) -> list[checks.Check]:
-    """Per case: accounting identity, finiteness, E[P_T], workers/blocks bit-identity,
-    run_block == simulate, and that the floor makes the engine's draws. Raises CheckFailed."""
+def general_reason(scn: Any) -> str:
+    """Why the dispatch sends a scenario to the general kernel (engine.dispatch's blocking keys)."""
+    keys = unsupported_keys(scn)
+    shown = ", ".join(keys[:4]) + (f" and {len(keys) - 4} more" if len(keys) > 4 else "")
+    return f"general kernel (engine.dispatch: {shown} keep it off the lane kernel)"
+
+
+def adl_draw_counts(inputs: Any, seed: int, n_paths: int) -> np.ndarray | None:
+    """Per path of 0 .. n_paths - 1, the ADL cascades (one venue side-stream uniform each), from
+    a run of the engine on those paths; None when the scenario has no ADL."""
+    if not (inputs.venue.active and inputs.venue.adl_probability > 0.0):
+        return None
+    return run_block(inputs, seed, 0, n_paths, 0).outputs["adl_cascades"].astype(np.int64)
+
+
+def run_checks(settings: Settings, cases: Sequence[Case]) -> list[checks.Check]:
+    """Per case: accounting identity, finiteness, the price model's law of P_T, workers/blocks
+    bit-identity, run_block == simulate, and that the floor makes the engine's draws; on the lane
+    kernel's cases also lane == general kernel and lane floor == scalar floor (n/a on the others).
+    Raises CheckFailed."""
     done: list[checks.Check] = []
     n = settings.check_paths
-    for case in CASES:
+    for case in cases:
         log(f"checks: {case.name}")
         scn = case.scenario(paths=n)
+        inputs = kernel_inputs(scn)
         ds = engine.simulate(scn, workers=1, block_paths=n)
-        outputs = {name: ds[name].values for name in ds.data_vars if ds[name].dims == ("path",)}
+        outputs = {
+            str(name): ds[name].values for name in ds.data_vars if ds[name].dims == ("path",)
+        }
         checks.require(checks.finite_outputs(outputs, case.name), done)
         checks.require(
             checks.accounting_identity(outputs, ds.attrs["lp_value0"], scn.capital, case.name),
@@ -233,11 +387,7 @@ def run_checks(settings: Settings) -> list[checks.Check]:
         )
         checks.require(
             checks.mean_final_price(
-                outputs["final_price"],
-                scn.market.spot,
-                scn.market.price.drift,
-                scn.horizon_days / 365.0,
-                case.name,
+                outputs["final_price"], checks.final_price_law(scn, inputs), case.name
             ),
             done,
         )
@@ -252,7 +402,6 @@ def run_checks(settings: Settings) -> list[checks.Check]:
             ),
             done,
         )
-        inputs = kernel_inputs(scn)
         head = min(n, 512)
         block = run_block(inputs, scn.seed, 0, head, 0)
         checks.require(
@@ -265,40 +414,49 @@ def run_checks(settings: Settings) -> list[checks.Check]:
             ),
             done,
         )
-        checks.require(
-            checks.identical_outputs(
-                run_block(inputs, scn.seed, 0, head, 0, kernel="general").outputs,
-                run_block(inputs, scn.seed, 0, head, 0, kernel="lanes").outputs,
-                "lanes_match_general",
-                f"lane kernel vs general kernel on the first {head} paths",
-                case.name,
+        n_floor = min(3, n)
+        if inputs.lanes:
+            checks.require(
+                checks.identical_outputs(
+                    run_block(inputs, scn.seed, 0, head, 0, kernel="general").outputs,
+                    run_block(inputs, scn.seed, 0, head, 0, kernel="lanes").outputs,
+                    "lanes_match_general",
+                    f"lane kernel vs general kernel on the first {head} paths",
+                    case.name,
+                ),
+                done,
             )
-            if inputs.lanes
-            else checks.Check(
-                "lanes_match_general", case.name, False, "the lane kernel does not support it"
-            ),
-            done,
-        )
-        merton = scn.market.price.model == "merton"
-        sums = run_floor(scn.seed, 0, 3, scn.n_steps, merton)
-        checks.require(
-            checks.floor_draws_match(scn.seed, scn.n_steps, merton, sums, case.name), done
-        )
-        n_floor = LANES + 3
-        same = np.array_equal(
-            run_floor(scn.seed, 0, n_floor, scn.n_steps, merton),
-            run_floor_lanes(scn.seed, 0, n_floor, scn.n_steps, merton),
-        )
-        checks.require(
-            checks.Check(
-                "lane_floor_matches",
-                case.name,
-                bool(same),
-                f"lane floor vs scalar floor: per-path sums {'bit-identical' if same else 'differ'}"
-                f" on {n_floor} paths",
-            ),
-            done,
-        )
+            merton = scn.market.price.model == "merton"
+            sums = run_floor(scn.seed, 0, n_floor, scn.n_steps, merton)
+            checks.require(checks.floor_draws_match(inputs, scn.seed, sums, case.name), done)
+            n_lanes = LANES + 3
+            same = np.array_equal(
+                run_floor(scn.seed, 0, n_lanes, scn.n_steps, merton),
+                run_floor_lanes(scn.seed, 0, n_lanes, scn.n_steps, merton),
+            )
+            checks.require(
+                checks.Check(
+                    "lane_floor_matches",
+                    case.name,
+                    bool(same),
+                    "lane floor vs scalar floor: per-path sums "
+                    f"{'bit-identical' if same else 'differ'} on {n_lanes} paths",
+                ),
+                done,
+            )
+        else:
+            reason = general_reason(scn)
+            done.append(checks.not_applicable("lanes_match_general", case.name, reason))
+            adl = outputs["adl_cascades"][:n_floor].astype(np.int64)
+            sums = run_model_floor(inputs, scn.seed, 0, n_floor, adl)
+            checks.require(checks.floor_draws_match(inputs, scn.seed, sums, case.name, adl), done)
+            done.append(
+                checks.not_applicable(
+                    "lane_floor_matches",
+                    case.name,
+                    "general kernel: no lane floor (its floor: model_floor)",
+                )
+            )
     return done
 
 
@@ -314,35 +472,51 @@ def slices(n_paths: int, n_slices: int) -> list[tuple[int, int]]:
 
 
 def _timed_runs(
-    inputs: Any, seed: int, steps: int, merton: bool
+    inputs: Any, seed: int, steps: int, merton: bool, adl: np.ndarray | None
 ) -> dict[str, Callable[[int, int], Any]]:
-    """The four timed calls of a case, each on (first_path, n_paths)."""
-    floor = run_floor_lanes if inputs.lanes else run_floor
+    """The timed calls of a case, each on (first_path, n_paths): on the lane kernel's cases the
+    engine, the lane floor, the general kernel and the scalar floor; on the general kernel's
+    cases the engine (the general kernel) and its floor (`model_floor`). adl: the ADL cascades of
+    each timed path (their side-stream draws are part of the floor), or None."""
+    if not inputs.lanes:
+        return {
+            "model": lambda a, c: run_block(inputs, seed, a, c, 0),
+            "floor": lambda a, c: run_model_floor(
+                inputs, seed, a, c, None if adl is None else adl[a : a + c]
+            ),
+        }
     return {
         "model": lambda a, c: run_block(inputs, seed, a, c, 0),
-        "floor": lambda a, c: floor(seed, a, c, steps, merton),
+        "floor": lambda a, c: run_floor_lanes(seed, a, c, steps, merton),
         "general": lambda a, c: run_block(inputs, seed, a, c, 0, kernel="general"),
         "scalar_floor": lambda a, c: run_floor(seed, a, c, steps, merton),
     }
 
 
-def measure_throughput(settings: Settings, done: list[checks.Check]) -> dict[str, Any]:
+def measure_throughput(
+    settings: Settings, done: list[checks.Check], cases: Sequence[Case]
+) -> dict[str, Any]:
     """Per case, per repeat: the N paths in slices, each slice run by the engine (the kernel the
-    dispatch picks: the lane kernel for every case here), by its floor (the same generator: the
-    lane floor), by the general (scalar) kernel and by the scalar floor, one after the other, so
-    that all four see the machine at the same moments; a repeat's time is the sum over its slices.
-    Wall time and the main thread's CPU time are both recorded."""
+    dispatch picks) and by its floor (the same draws with the same generator code: the lane floor
+    for the lane kernel, `model_floor` for the general kernel), and on the lane kernel's cases
+    also by the general (scalar) kernel and the scalar floor, one after the other, so that all
+    see the machine at the same moments; a repeat's time is the sum over its slices. Wall time
+    and the main thread's CPU time are both recorded."""
     n = settings.paths
     parts = slices(n, settings.slices)
     results: dict[str, Any] = {}
-    for case in CASES:
+    n_timed = 0
+    for case in cases:
         scn = case.scenario()
         inputs = kernel_inputs(scn)
         merton = scn.market.price.model == "merton"
         steps = scn.n_steps
         path_steps = n * steps
         kernel = "lanes" if inputs.lanes else "general"
-        runs = _timed_runs(inputs, scn.seed, steps, merton)
+        # the ADL draws depend on the path's state: counted on an untimed run of the same paths
+        adl = None if inputs.lanes else adl_draw_counts(inputs, scn.seed, n)
+        runs = _timed_runs(inputs, scn.seed, steps, merton, adl)
+        tokens = (inputs.pool.x0, inputs.pool.y0)
         # warm-up: compile or load the kernels, touch the code paths
         for run in runs.values():
             run(0, min(n, 16))
@@ -357,10 +531,15 @@ def measure_throughput(settings: Settings, done: list[checks.Check]) -> dict[str
                     if key in ("model", "general"):  # what was timed is right
                         checks.require(
                             checks.accounting_identity(
-                                result.outputs, inputs.pool.value0, inputs.grid.capital, case.name
+                                result.outputs,
+                                inputs.pool.value0,
+                                inputs.grid.capital,
+                                case.name,
+                                tokens,
                             ),
                             None,
                         )
+                        n_timed += 1
                     elif not np.all(np.isfinite(result)):
                         raise checks.CheckFailed(f"floor kernel made non-finite sums ({case.name})")
             for key in runs:
@@ -371,8 +550,8 @@ def measure_throughput(settings: Settings, done: list[checks.Check]) -> dict[str
         def ratio(values: dict[str, list[float]], a: str, b: str) -> dict[str, Any]:
             return summary([x / y for x, y in zip(values[a], values[b], strict=True)])
 
-        normals, uniforms = draws_per_step(merton)
-        results[case.name] = {
+        plan = draw_plan(floor_draws(inputs), inputs.market.garch.dof)
+        entry: dict[str, Any] = {
             "scenario": case.source or "default",
             "overrides": case.overrides or {},
             "description": case.description,
@@ -386,7 +565,19 @@ def measure_throughput(settings: Settings, done: list[checks.Check]) -> dict[str
             "n_paths": n,
             "slices": len(parts),
             "path_steps": path_steps,
-            "draws_per_step": {"normals": normals, "uniforms": uniforms},
+            "draws_per_step": {
+                "normals": plan["normals"],
+                "uniforms": plan["uniforms"],
+                "t_factors": plan["t_factors"],
+            },
+            "draw_plan": plan,
+            "floor": (
+                "engine.kernels.lanes.draw_floor (benchmarks.floor.run_floor_lanes)"
+                if inputs.lanes
+                else "benchmarks.floor.model_floor"
+            ),
+            "floor_draws": describe_plan(plan),
+            "adl_draws": None if adl is None else int(adl.sum()),
             **{f"{key}_s": summary(wall[key]) for key in runs},
             **{f"{key}_cpu_s": summary(cpu[key]) for key in runs},
             **{
@@ -395,11 +586,6 @@ def measure_throughput(settings: Settings, done: list[checks.Check]) -> dict[str
             },
             "model_over_floor": ratio(wall, "model", "floor"),
             "model_over_floor_cpu": ratio(cpu, "model", "floor"),
-            "general_over_scalar_floor": ratio(wall, "general", "scalar_floor"),
-            "general_over_scalar_floor_cpu": ratio(cpu, "general", "scalar_floor"),
-            "speedup_over_general": ratio(wall, "general", "model"),
-            "speedup_over_general_cpu": ratio(cpu, "general", "model"),
-            "floor_speedup_over_scalar_floor": ratio(wall, "scalar_floor", "floor"),
             "model_cpu_over_wall": summary([m.thread_cpu / m.wall for m in samples["model"]]),
             "other_load_cores": summary(
                 [
@@ -409,13 +595,25 @@ def measure_throughput(settings: Settings, done: list[checks.Check]) -> dict[str
                 ]
             ),
         }
+        if inputs.lanes:
+            entry.update(
+                {
+                    "general_over_scalar_floor": ratio(wall, "general", "scalar_floor"),
+                    "general_over_scalar_floor_cpu": ratio(cpu, "general", "scalar_floor"),
+                    "speedup_over_general": ratio(wall, "general", "model"),
+                    "speedup_over_general_cpu": ratio(cpu, "general", "model"),
+                    "floor_speedup_over_scalar_floor": ratio(wall, "scalar_floor", "floor"),
+                }
+            )
+        results[case.name] = entry
     done.append(
         checks.Check(
             "timed_runs_identity",
             "all",
             True,
-            f"accounting identity held on every timed run_block ({len(CASES)} cases x "
-            f"{settings.repeats} repeats x {len(parts)} slices of {n} paths, both kernels)",
+            f"accounting identity held on every timed run_block ({n_timed} runs: {len(cases)} "
+            f"cases x {settings.repeats} repeats x {len(parts)} slices of {n} paths, both kernels "
+            "on the lane kernel's cases)",
         )
     )
     return results
@@ -824,11 +1022,14 @@ def format_report(record: dict[str, Any]) -> str:
         "  figures: median [min, max] over the repeats; ratios formed per repeat from "
         "back-to-back timings",
         "",
-        f"Checks ({len(record['checks'])}, all passed; all before any timing but the last two, "
-        "made on the timed runs)",
+        f"Checks ({len(record['checks'])}, all passed or n/a; all before any timing but the "
+        "last two, made on the timed runs)",
     ]
     for c in record["checks"]:
-        out.append(f"  ok  {c['name']:<28} {c['case']:<13} {c['detail']}")
+        status = "ok " if c.get("applies", True) else "n/a"
+        out.append(f"  {status} {c['name']:<28} {c['case']:<13} {c['detail']}")
+    for skip in record.get("skipped_cases", []):
+        out.append(f"  SKIPPED case {skip['case']}: {skip['reason']}")
 
     comp = record.get("compile")
     if comp:
@@ -870,17 +1071,16 @@ def format_report(record: dict[str, Any]) -> str:
         "",
         f"Single-core throughput: engine.simulate.run_block in the main thread, "
         f"{first['n_paths']} paths, {s['repeats']} repeats, each in {first['slices']} slices "
-        "run engine, its floor, general kernel, scalar floor, engine, ...",
+        "run engine, its floor[, general kernel, scalar floor], engine, ...",
     ]
     rows = []
     for name, c in tp.items():
-        d = c["draws_per_step"]
         rows.append(
             [
                 name,
                 c["kernel"],
                 f"{c['n_steps']} x {c['step_hours']:g}h",
-                f"{d['normals']}N+{d['uniforms']}U",
+                c["draw_plan"]["label"],
                 _spread(c["model_path_steps_per_s"], ".2f", 1e-6),
                 _spread(c["floor_path_steps_per_s"], ".1f", 1e-6),
                 _spread(c["model_over_floor"], ".2f"),
@@ -906,36 +1106,49 @@ def format_report(record: dict[str, Any]) -> str:
             rows,
         )
     )
-    out.append("  the scalar (general) kernel and the scalar generator, same slices:")
-    out.append(
-        _table(
-            [
-                "case",
-                "general M path-steps/s",
-                "scalar floor M/s",
-                "general/scalar floor",
-                "engine speed-up (wall)",
-                "(CPU)",
-                "floor speed-up",
-            ],
-            [
-                [
-                    name,
-                    _spread(c["general_path_steps_per_s"], ".2f", 1e-6),
-                    _spread(c["scalar_floor_path_steps_per_s"], ".1f", 1e-6),
-                    _spread(c["general_over_scalar_floor"], ".2f"),
-                    _spread(c["speedup_over_general"], ".2f"),
-                    _spread(c["speedup_over_general_cpu"], ".2f"),
-                    _spread(c["floor_speedup_over_scalar_floor"], ".2f"),
-                ]
-                for name, c in tp.items()
-            ],
+    lane_cases = {name: c for name, c in tp.items() if "speedup_over_general" in c}
+    if lane_cases:
+        out.append(
+            "  the lane kernel's cases on the scalar (general) kernel and the scalar generator, "
+            "same slices:"
         )
-    )
+        out.append(
+            _table(
+                [
+                    "case",
+                    "general M path-steps/s",
+                    "scalar floor M/s",
+                    "general/scalar floor",
+                    "engine speed-up (wall)",
+                    "(CPU)",
+                    "floor speed-up",
+                ],
+                [
+                    [
+                        name,
+                        _spread(c["general_path_steps_per_s"], ".2f", 1e-6),
+                        _spread(c["scalar_floor_path_steps_per_s"], ".1f", 1e-6),
+                        _spread(c["general_over_scalar_floor"], ".2f"),
+                        _spread(c["speedup_over_general"], ".2f"),
+                        _spread(c["speedup_over_general_cpu"], ".2f"),
+                        _spread(c["floor_speedup_over_scalar_floor"], ".2f"),
+                    ]
+                    for name, c in lane_cases.items()
+                ],
+            )
+        )
+    out.append("  what each floor draws (per path, in the engine's order, nothing else):")
+    for name, c in tp.items():
+        adl = f"; {c['adl_draws']} ADL draws over the timed paths" if c.get("adl_draws") else ""
+        out.append(f"    {name:<13} {c['floor']}: {c['floor_draws']}{adl}")
     out.append(
-        "  engine: the kernel engine.simulate picks (lanes: the SIMD lane kernel); its floor: the "
-        "same draws with the same generator code\n  and nothing else (the lane floor for the lane "
-        "kernel). engine/floor: time of the engine over time of its floor, same paths and steps.\n"
+        "  engine: the kernel engine.simulate picks (lanes: the SIMD lane kernel; general: the "
+        "scalar path kernel, for every case the lane kernel\n  does not support); its floor: the "
+        "same draws with the same generator code and nothing else (the lane floor for the lane "
+        "kernel,\n  benchmarks.floor.model_floor for the general kernel). engine/floor: time of "
+        "the engine over time of its floor, same paths and steps.\n"
+        "  draws: normals N and uniforms U per step; +t: a Student-t factor per step; +path: "
+        "draws per path besides (listed above).\n"
         "  speed-ups: general kernel time / engine time; scalar floor time / lane floor time.\n"
         "  on-CPU: the main thread's CPU time over wall time in the engine runs (< 100 %: it was "
         "descheduled).\n  other load: cores kept busy by everything else on the machine (other "
@@ -1151,11 +1364,12 @@ def run(settings: Settings, argv: Sequence[str], json_path: Path) -> dict[str, A
     record["machine"] = describe()
     record["git"] = source_revision()
     # nothing is timed before the results are checked
-    done = run_checks(settings)
+    cases, record["skipped_cases"] = select_cases()
+    done = run_checks(settings, cases)
     numpy_check = run_numpy_check(settings, done) if settings.numpy else None
     # compile probes: fresh interpreters; this process stays idle meanwhile
     record["compile"] = measure_compile(settings) if settings.measure_compile else None
-    record["throughput"] = measure_throughput(settings, done)
+    record["throughput"] = measure_throughput(settings, done, cases)
     record["numpy"] = measure_numpy(settings, numpy_check) if numpy_check is not None else None
     record["parallel"] = measure_parallel(settings, done)
     record["memory"] = measure_memory(settings) if settings.memory else None
