@@ -6,6 +6,7 @@ VM's speed drifts by 2x). The result checks the benchmark relies on are tested t
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import subprocess
@@ -17,10 +18,12 @@ import numpy as np
 import pytest
 
 import engine
-from benchmarks import checks, numpy_model
-from benchmarks.core import CASES, parse_args
-from benchmarks.floor import run_floor
+from benchmarks import checks, numpy_model, numpy_notebook
+from benchmarks.core import CASES, data_folder, parse_args, select_cases
+from benchmarks.floor import floor_draws, run_floor, run_model_floor
+from engine.dispatch import supports
 from engine.params import kernel_inputs
+from engine.risk import ATTRIBUTION
 from engine.simulate import run_block
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -76,10 +79,24 @@ def test_quick_run_writes_the_record(quick_record: tuple[dict[str, Any], str]) -
             _positive_summary(comp[kind][key], n_compile)
     _positive_summary(comp["cold_over_warm_first_call"], n_compile)
 
-    assert set(record["throughput"]) == {case.name for case in CASES}
-    for case in record["throughput"].values():
-        assert case["path_steps"] == case["n_paths"] * case["n_steps"] > 0
-        for key in (
+    skipped = {skip["case"]: skip["reason"] for skip in record["skipped_cases"]}
+    needs_data = {case.name for case in CASES if case.needs_data}
+    assert set(skipped) <= needs_data and all(skipped.values())
+    if data_folder()[0] is not None:  # the data is here (tests/conftest.py): nothing skipped
+        assert not skipped
+    ran = [case for case in CASES if case.name not in skipped]
+    assert list(record["throughput"]) == [case.name for case in ran]
+    lane_only = (
+        "general_path_steps_per_s",
+        "scalar_floor_path_steps_per_s",
+        "general_over_scalar_floor",
+        "speedup_over_general",
+        "floor_speedup_over_scalar_floor",
+    )
+    for case in ran:
+        entry = record["throughput"][case.name]
+        assert entry["path_steps"] == entry["n_paths"] * entry["n_steps"] > 0
+        keys = [
             "model_s",
             "floor_s",
             "model_path_steps_per_s",
@@ -88,18 +105,44 @@ def test_quick_run_writes_the_record(quick_record: tuple[dict[str, Any], str]) -
             "model_cpu_s",
             "floor_cpu_s",
             "model_over_floor_cpu",
-            "general_path_steps_per_s",
-            "scalar_floor_path_steps_per_s",
-            "general_over_scalar_floor",
-            "speedup_over_general",
-            "floor_speedup_over_scalar_floor",
-        ):
-            _positive_summary(case[key], repeats)
-        assert case["kernel"] == "lanes"
-    for name in ("lanes_match_general", "lane_floor_matches"):
-        assert len([c for c in record["checks"] if c["name"] == name]) == len(CASES)
-    assert record["throughput"]["merton"]["draws_per_step"] == {"normals": 3, "uniforms": 2}
-    assert record["throughput"]["default"]["draws_per_step"] == {"normals": 2, "uniforms": 1}
+        ]
+        # the kernel engine.simulate picks: the lane kernel exactly when the dispatch supports it
+        lanes = supports(case.scenario())
+        assert entry["kernel"] == ("lanes" if lanes else "general")
+        if lanes:
+            keys += lane_only
+        else:
+            assert not set(lane_only) & set(entry)
+            assert entry["floor"] == "benchmarks.floor.model_floor"
+        for key in keys:
+            _positive_summary(entry[key], repeats)
+        for name in ("lanes_match_general", "lane_floor_matches"):
+            (check,) = [c for c in record["checks"] if c["name"] == name and c["case"] == case.name]
+            assert check["passed"] and check["applies"] == lanes
+            assert lanes or check["detail"].startswith("n/a: general kernel")
+        price_checks = [
+            c
+            for c in record["checks"]
+            if c["case"] == case.name and c["name"] in ("mean_final_price", "final_price_exact")
+        ]
+        assert len(price_checks) == 1 and price_checks[0]["applies"]
+    kernels = {name: entry["kernel"] for name, entry in record["throughput"].items()}
+    assert {kernels[n] for n in ("default", "v3-arbitrage", "merton", "every-feature")} == {"lanes"}
+    assert {kernels[n] for n in ("all-features", "garch", "regime")} == {"general"}
+    tp = record["throughput"]
+    assert tp["merton"]["draws_per_step"] == {"normals": 3, "uniforms": 2, "t_factors": 0}
+    assert tp["default"]["draws_per_step"] == {"normals": 2, "uniforms": 1, "t_factors": 0}
+    assert tp["garch"]["draws_per_step"] == {"normals": 2, "uniforms": 1, "t_factors": 1}
+    assert tp["all-features"]["draws_per_step"] == {"normals": 4, "uniforms": 4, "t_factors": 0}
+    assert tp["all-features"]["draw_plan"]["per_path"] == ["u_initial_regime"]
+    assert tp["all-features"]["adl_draws"] > 0
+    # every P&L part of engine.risk.ATTRIBUTION is exercised by the all-features case
+    (identity,) = [
+        c
+        for c in record["checks"]
+        if c["name"] == "accounting_identity" and c["case"] == "all-features"
+    ]
+    assert f"({len(ATTRIBUTION) - 1} non-zero)" in identity["detail"]  # all but option_value
 
     par = record["parallel"]
     assert par["n_blocks"] >= 2
@@ -109,28 +152,35 @@ def test_quick_run_writes_the_record(quick_record: tuple[dict[str, Any], str]) -
     assert all(v >= 0.0 for v in par["workers_2_other_load_cores"]["values"])
 
     npy = record["numpy"]
-    assert npy["scenario"] == "default"
-    assert npy["n_paths"] == record["settings"]["numpy_paths"] > 0
-    assert npy["path_steps"] == npy["n_paths"] * npy["n_steps"] > 0
-    for key in (
-        "engine_s",
-        "numpy_s",
-        "engine_path_steps_per_s",
-        "numpy_path_steps_per_s",
-        "engine_over_numpy_speed",
-        "engine_cpu_s",
-        "numpy_cpu_s",
-        "engine_over_numpy_speed_cpu",
-        "engine_cpu_over_wall",
-        "numpy_cpu_over_wall",
-    ):
-        _positive_summary(npy[key], repeats)
+    assert npy["scenario"] == "default" and npy["target_program"] == "notebook"
+    programs = ("notebook", "tuned")
+    assert set(npy["programs"]) == set(programs)
+    assert npy["programs"]["notebook"]["implementation"].startswith("benchmarks/numpy_notebook.py")
+    assert npy["programs"]["tuned"]["implementation"].startswith("benchmarks/numpy_model.py")
+    numpy_repeats = record["settings"]["numpy_repeats"]
+    assert npy["repeats"] == numpy_repeats > 0
+    sizes = [tuple(size) for size in record["settings"]["numpy_sizes"]]
+    assert len(sizes) >= 2 and len(npy["sizes"]) == len(sizes)
+    for (n_paths, steps), size in zip(sizes, npy["sizes"], strict=True):
+        assert size["n_paths"] == n_paths > 0
+        assert size["n_steps"] == (steps or 2160) and size["whole_horizon"] == (steps == 0)
+        assert size["path_steps"] == size["n_paths"] * size["n_steps"]
+        for who in ("engine", *programs):
+            for key in ("s", "cpu_s", "path_steps_per_s", "cpu_over_wall"):
+                _positive_summary(size[f"{who}_{key}"], numpy_repeats)
+            assert all(v >= 0.0 for v in size[f"{who}_other_load_cores"]["values"])
+        for program in programs:
+            _positive_summary(size[f"engine_over_{program}_speed"], numpy_repeats)
+            _positive_summary(size[f"engine_over_{program}_speed_cpu"], numpy_repeats)
     check = npy["check"]
     assert check["n_paths"] == record["settings"]["numpy_check_paths"]
-    assert [r["statistic"] for r in check["rows"]] == [s[0] for s in numpy_model.STATISTICS]
-    assert all(r["passed"] and abs(r["z"]) < check["sigmas"] for r in check["rows"])
-    agree = [c for c in record["checks"] if c["name"] == "numpy_statistics_agree"]
-    assert len(agree) == 1 and agree[0]["passed"]
+    for program in programs:
+        rows = check[program]["rows"]
+        assert [r["statistic"] for r in rows] == [s[0] for s in numpy_model.STATISTICS]
+        assert all(r["passed"] and abs(r["z"]) < check["sigmas"] for r in rows)
+        agree = [c for c in record["checks"] if c["name"] == f"numpy_{program}_stats_agree"]
+        assert len(agree) == 1 and agree[0]["passed"]
+    assert "engine / notebook (wall)" in stdout and "engine / tuned (wall)" in stdout
 
     memory = record["memory"]
     assert memory["paths"] == record["settings"]["memory_paths"] > 0
@@ -140,7 +190,7 @@ def test_quick_run_writes_the_record(quick_record: tuple[dict[str, Any], str]) -
         "Checks",
         "Compile time",
         "Single-core throughput",
-        "Engine vs plain numpy",
+        "Engine vs numpy",
         "Peak memory",
     ):
         assert heading in stdout
@@ -157,74 +207,261 @@ def test_quick_and_full_settings() -> None:
     assert custom.parallel_repeats == 2 * custom.repeats - 1
     assert path == Path("x.json")
     assert full.numpy and quick.numpy
-    assert quick.numpy_paths < full.numpy_paths
+    assert max(p for p, _ in quick.numpy_sizes) < max(p for p, _ in full.numpy_sizes)
+    assert full.numpy_sizes[0] == (16384, 0) and full.numpy_sizes[-1][0] == 1048576
+    assert quick.numpy_repeats <= full.numpy_repeats
     assert quick.numpy_check_paths < full.numpy_check_paths
-    skip, _ = parse_args(["--quick", "--no-numpy", "--numpy-paths", "50"])
-    assert not skip.numpy and skip.numpy_paths == 50
+    skip, _ = parse_args(
+        ["--quick", "--no-numpy", "--numpy-sizes", "50,70x24", "--numpy-repeats", "3"]
+    )
+    assert not skip.numpy and skip.numpy_sizes == ((50, 0), (70, 24)) and skip.numpy_repeats == 3
+    for bad in ("50x", "x24", "0x24", "50x0", "fifty"):
+        with pytest.raises(SystemExit):
+            parse_args(["--numpy-sizes", bad])
 
 
 def _outputs(n: int = 5) -> dict[str, np.ndarray]:
+    """Random per-path parts that add up: pnl = sum of the ATTRIBUTION parts; V0 = 100, x0 = 2,
+    y0 = 40, P0 = 30, so that hodl_pnl = 2 P_T + 40 - 100."""
     rng = np.random.default_rng(1)
-    out = {
-        name: rng.normal(size=n)
-        for name in ("lp_value", "fees", "funding", "perp_pnl", "trading_costs", "liquidation_loss")
-    }
-    out["lp_value"] += 100.0
-    out["pnl"] = (
-        out["lp_value"]
-        - 100.0
-        + out["fees"]
-        + out["funding"]
-        + out["perp_pnl"]
-        - out["trading_costs"]
-        - out["liquidation_loss"]
+    out = {p.variable: rng.normal(size=n) for p in ATTRIBUTION if p.variable != "hodl_pnl"}
+    out["final_price"] = 30.0 + rng.normal(size=n)
+    for name in ("topped_up", "swept"):
+        out[name] = rng.normal(size=n)
+    hodl = 2.0 * out["final_price"] + 40.0 - 100.0
+    out["pnl"] = hodl + sum(
+        p.sign * out[p.variable] for p in ATTRIBUTION if p.name != "lp_price_move"
+    )
+    # the LP side as the kernel defines il: V_T - (x0 P_T + y0) + net transfers + swap costs
+    # + exploit
+    out["lp_value"] = (
+        out["il"]
+        + 2.0 * out["final_price"]
+        + 40.0
+        - (out["topped_up"] - out["swept"])
+        - out["swap_costs"]
+        - out["pool_exploit_loss"]
     )
     return out
 
 
-def test_identity_check_catches_a_broken_path() -> None:
+def test_identity_check_uses_every_attribution_part() -> None:
     good = _outputs()
-    assert checks.accounting_identity(good, 100.0, 1000.0, "t").passed
-    bad = dict(good, pnl=good["pnl"] + np.array([0.0, 0.0, 1e-3, 0.0, 0.0]))
-    result = checks.accounting_identity(bad, 100.0, 1000.0, "t")
-    assert not result.passed
+    assert checks.accounting_identity(good, 100.0, 1000.0, "t", (2.0, 40.0)).passed
+    # without the tokens, hodl_pnl + il from the definition of il: the same identity
+    derived = checks.accounting_identity(good, 100.0, 1000.0, "t")
+    assert derived.passed and "definition" in derived.detail
+    assert checks.accounting_identity(
+        dict(good, hodl_pnl=2.0 * good["final_price"] - 60.0), 100.0, 1000.0, "t"
+    ).passed
+    for part in ATTRIBUTION:  # a part off by 1e-3 on one path (limit 1e-6) is caught
+        if part.variable == "hodl_pnl":
+            bad = dict(good, final_price=good["final_price"] + np.array([0, 0, 5e-4, 0, 0]))
+        else:
+            bad = dict(good, **{part.variable: good[part.variable] + np.array([0, 0, 1e-3, 0, 0])})
+        result = checks.accounting_identity(bad, 100.0, 1000.0, "t", (2.0, 40.0))
+        assert not result.passed, part.name
     with pytest.raises(checks.CheckFailed, match="accounting_identity"):
-        checks.require(result)
+        checks.require(checks.accounting_identity(bad, 100.0, 1000.0, "t", (2.0, 40.0)))
+    missing = {k: v for k, v in good.items() if k != "insurance_payout"}
+    result = checks.accounting_identity(missing, 100.0, 1000.0, "t", (2.0, 40.0))
+    assert not result.passed and "insurance_payout" in result.detail
 
 
-def test_drift_check_catches_a_biased_mean() -> None:
+def test_price_checks_catch_a_biased_mean() -> None:
     rng = np.random.default_rng(2)
-    prices = 3000.0 * np.exp(rng.normal(-0.02, 0.2, size=10_000))  # E[P] = 3000
-    assert checks.mean_final_price(prices, 3000.0, 0.0, 0.25, "t").passed
-    assert not checks.mean_final_price(prices * 1.05, 3000.0, 0.0, 0.25, "t").passed
+    prices = 3000.0 * np.exp(
+        rng.normal(-0.02, 0.2, size=10_000)
+    )  # E[P] = 3000, E[ln P] = ln 3000 - 0.02
+    law = checks.PriceLaw("P_T", 3000.0, "t")
+    assert checks.mean_final_price(prices, law, "t").passed
+    assert not checks.mean_final_price(prices * 1.05, law, "t").passed
+    log_law = checks.PriceLaw("ln P_T", math.log(3000.0) - 0.02, "t")
+    assert checks.mean_final_price(prices, log_law, "t").passed
+    assert not checks.mean_final_price(prices * 1.02, log_law, "t").passed
+    exact = checks.PriceLaw("P_T exact", 3000.0, "t")
+    same = np.full(10, 3000.0 * (1.0 + 1e-13))
+    result = checks.mean_final_price(same, exact, "t")
+    assert result.passed and result.name == "final_price_exact"
+    assert not checks.mean_final_price(same + np.eye(10)[3] * 3e-3, exact, "t").passed
+
+
+def _enumerate_regimes(pi0: np.ndarray, m: np.ndarray, growth: np.ndarray, n: int) -> float:
+    """E[prod_k g(s_k)] by summing over every regime sequence of n steps (small n)."""
+    total = 0.0
+    for seq in itertools.product(range(len(pi0)), repeat=n):
+        p = pi0[seq[0]] * np.prod([m[a, b] for a, b in itertools.pairwise(seq)])
+        total += p * np.prod(growth[list(seq)])
+    return float(total)
+
+
+def test_regime_law_by_enumeration() -> None:
+    """The regime chain's E[P_T] recursion equals the sum over every regime path (5 steps of a
+    day, 3 regimes with different drifts), and reduces to P0 e^{mu T} when the drifts agree."""
+    from scipy.linalg import expm
+
+    states = {
+        "a": {"drift": 0.5, "vol": 0.5, "transitions": {"b": 30.0, "c": 10.0}},
+        "b": {"drift": -1.0, "vol": 1.0, "transitions": {"a": 40.0}},
+        "c": {"drift": 2.0, "vol": 0.8, "transitions": {"a": 20.0, "b": 5.0}},
+    }
+    over = {
+        "market.price.model": "regime",
+        "market.price.regime": {"initial": "stationary", "states": states},
+        "step_hours": 24.0,
+        "horizon_days": 5,
+        "hedge.rebalance.every_hours": 24.0,
+        "output.observe_every_hours": 24.0,
+    }
+    scn = engine.load_scenario(None, overrides=over)
+    law = checks.final_price_law(scn, kernel_inputs(scn))
+    dt = scn.dt_years
+    q = np.array([[-40.0, 30.0, 10.0], [40.0, -40.0, 0.0], [20.0, 5.0, -25.0]])
+    w, v = np.linalg.eig(q.T)
+    pi0 = np.real(v[:, np.argmin(np.abs(w))])
+    pi0 /= pi0.sum()
+    growth = np.exp(np.array([0.5, -1.0, 2.0]) * dt)
+    expected = scn.market.spot * _enumerate_regimes(pi0, expm(q * dt), growth, 5)
+    assert law.statistic == "P_T" and law.expected == pytest.approx(expected, rel=1e-12)
+    named = engine.load_scenario(None, overrides={**over, "market.price.regime.initial": "c"})
+    start_c = np.array([0.0, 0.0, 1.0])
+    assert checks.final_price_law(named, kernel_inputs(named)).expected == pytest.approx(
+        scn.market.spot * _enumerate_regimes(start_c, expm(q * dt), growth, 5), rel=1e-12
+    )
+    for s in states.values():
+        s["drift"] = 0.3
+    flat = engine.load_scenario(None, overrides=over)
+    assert checks.final_price_law(flat, kernel_inputs(flat)).expected == pytest.approx(
+        scn.market.spot * math.exp(0.3 * 5 / 365), rel=1e-12
+    )
+
+
+def test_bootstrap_law_by_enumeration() -> None:
+    """The stationary bootstrap's E[exp(sum of returns)] by its index chain equals the sum over
+    every index sequence (3 historical steps, 4 steps, restart probability 0.3)."""
+    r = np.array([0.1, -0.2, 0.05])
+    p, n_hist, n = 0.3, 3, 4
+    total = 0.0
+    for seq in itertools.product(range(n_hist), repeat=n):
+        prob = 1.0 / n_hist
+        for a, b in itertools.pairwise(seq):
+            prob *= p / n_hist + (1.0 - p) * (b == (a + 1) % n_hist)
+        total += prob * math.exp(r[list(seq)].sum())
+    assert checks._bootstrap_growth(r, p, n) == pytest.approx(total, rel=1e-13)
+    # no restarts after the first step: a uniform start, then consecutive (circular) steps
+    circular = np.mean([math.exp(r[[(i + k) % 3 for k in range(n)]].sum()) for i in range(3)])
+    assert checks._bootstrap_growth(r, 0.0, n) == pytest.approx(circular, rel=1e-13)
+
+
+def test_garch_law_is_the_log_mean() -> None:
+    """GARCH with Student-t innovations: the check is on E[ln P_T] (E[P_T] is not finite);
+    ln P0 + (mu - vol^2/2) T with the long-run start, lower by hbar/2 sum (E v_k - 1) above it."""
+    scn = engine.load_scenario("garch-eth")
+    law = checks.final_price_law(scn, kernel_inputs(scn))
+    horizon = scn.n_steps * scn.dt_years
+    price = scn.market.price
+    assert law.statistic == "ln P_T"
+    assert law.expected == pytest.approx(
+        math.log(scn.market.spot) + (price.drift - 0.5 * price.vol**2) * horizon, rel=1e-14
+    )
+    hot = engine.load_scenario("garch-eth", overrides={"market.price.garch.initial_vol": 1.6})
+    g = hot.market.price.garch
+    extra = 0.5 * price.vol**2 * hot.dt_years * 3.0 * (1 - (g.alpha + g.beta) ** hot.n_steps)
+    extra /= 1 - (g.alpha + g.beta)
+    assert checks.final_price_law(hot, kernel_inputs(hot)).expected == pytest.approx(
+        law.expected - extra, rel=1e-12
+    )
+    normal = engine.load_scenario("garch-eth", overrides={"market.price.garch.dof": None})
+    assert checks.final_price_law(normal, kernel_inputs(normal)).statistic == "P_T"
 
 
 def test_floor_makes_the_engine_draws() -> None:
     for merton in (False, True):
-        sums = run_floor(7, 0, 3, 300, merton)
-        result = checks.floor_draws_match(7, 300, merton, sums, "t")
-        if result.detail.startswith("skipped"):  # draw_steps changed: the floor needs a look
-            pytest.skip(result.detail)
+        scn = engine.load_scenario(
+            "merton-jumps" if merton else None, overrides={"horizon_days": 12}
+        )
+        inputs = kernel_inputs(scn)
+        sums = run_floor(7, 0, 3, scn.n_steps, merton)
+        result = checks.floor_draws_match(inputs, 7, sums, "t")
+        assert result.applies, result.detail  # the engine's draw functions were replayed
         assert result.passed, result.detail
+        assert np.array_equal(run_model_floor(inputs, 7, 0, 3), sums)
         # a floor drawing the wrong kinds is caught
-        wrong = run_floor(7, 0, 3, 300, not merton)
-        assert not checks.floor_draws_match(7, 300, merton, wrong, "t").passed
+        wrong = run_floor(7, 0, 3, scn.n_steps, not merton)
+        assert not checks.floor_draws_match(inputs, 7, wrong, "t").passed
 
 
-def test_numpy_model_refuses_what_it_does_not_implement() -> None:
+@pytest.mark.parametrize("case", ["all-features", "garch", "regime"])
+def test_model_floor_makes_the_engine_draws(case: str) -> None:
+    """The general kernel's floor: the engine's draws replayed (driver.draw_model_steps, the
+    regime's initial uniform, the venue side stream with one uniform per ADL cascade) have the
+    floor's per-path sums; leaving out one kind of draw is caught."""
+    (spec,) = [c for c in CASES if c.name == case]
+    scn = spec.scenario() if case == "all-features" else spec.scenario(horizon_days=6)
+    inputs = kernel_inputs(scn)
+    n = 4
+    adl = run_block(inputs, scn.seed, 0, n, 0).outputs["adl_cascades"].astype(np.int64)
+    sums = run_model_floor(inputs, scn.seed, 0, n, adl)
+    result = checks.floor_draws_match(inputs, scn.seed, sums, case, adl)
+    assert result.applies and result.passed, result.detail
+    draws = floor_draws(inputs)
+    assert draws.venue == (case == "all-features")
+    if case == "all-features":
+        assert adl.sum() > 0  # the crash of day 30 makes cascades
+        without = run_model_floor(inputs, scn.seed, 0, n)  # no ADL draws
+        assert not checks.floor_draws_match(inputs, scn.seed, without, case, adl).passed
+        no_jumps = inputs._replace(funding=inputs.funding._replace(jumps=False))
+        short = run_model_floor(no_jumps, scn.seed, 0, n, adl)
+        assert not checks.floor_draws_match(inputs, scn.seed, short, case, adl).passed
+    if case == "garch":  # the t factor's gamma draws left out
+        normal = inputs._replace(
+            market=inputs.market._replace(garch=inputs.market.garch._replace(dof=0.0))
+        )
+        assert not checks.floor_draws_match(
+            inputs, scn.seed, run_model_floor(normal, scn.seed, 0, n), case
+        ).passed
+    if case == "regime":  # the initial regime's uniform left out
+        assert draws.regime_initial and draws.regime_switching and not draws.regime_jumps
+        fixed = inputs._replace(
+            market=inputs.market._replace(regime=inputs.market.regime._replace(draw_initial=False))
+        )
+        assert not floor_draws(fixed).regime_initial
+        assert not checks.floor_draws_match(
+            inputs, scn.seed, run_model_floor(fixed, scn.seed, 0, n), case
+        ).passed
+
+
+def test_data_cases_are_skipped_with_a_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LPHEDGE_DATA", str(tmp_path))
+    cases, skipped = select_cases()
+    assert {s["case"] for s in skipped} == {c.name for c in CASES if c.needs_data}
+    assert all(str(tmp_path) in s["reason"] and "not found" in s["reason"] for s in skipped)
+    assert [c.name for c in cases] == [c.name for c in CASES if not c.needs_data]
+
+
+NUMPY_PROGRAMS = pytest.mark.parametrize(
+    "program", [numpy_notebook, numpy_model], ids=["notebook", "tuned"]
+)
+
+
+@NUMPY_PROGRAMS
+def test_numpy_model_refuses_what_it_does_not_implement(program: Any) -> None:
     for name in ("merton-jumps", "v3-range"):
         with pytest.raises(ValueError, match="numpy model"):
-            numpy_model.constants(engine.load_scenario(name))
+            program.simulate(engine.load_scenario(name), 10, 1)
 
 
-def test_numpy_model_unhedged_accounts() -> None:
+@NUMPY_PROGRAMS
+def test_numpy_model_unhedged_accounts(program: Any) -> None:
     """With no short and no funding the P&L is the LP's alone: V_T - V0 + fees, V_T = 2 L sqrt(P_T),
     and the APR fees are apr dt times the LP value at the left points."""
     scn = engine.load_scenario(
         None,
         overrides={"hedge.ratio": 0.0, "market.funding.model": "none", "horizon_days": 10},
     )
-    out = numpy_model.simulate(scn, 300, 5)
+    out = program.simulate(scn, 300, 5)
     c = numpy_model.constants(scn)
     assert c.lp_value0 == scn.capital and c.q0 == 0.0
     np.testing.assert_allclose(out["pnl"], out["lp_value"] - scn.capital + out["fees"], atol=1e-8)
@@ -239,16 +476,39 @@ def test_numpy_model_unhedged_accounts() -> None:
     assert np.all((out["max_drawdown"] >= 0.0) & (out["max_drawdown"] < 1.0))
 
 
-def test_numpy_model_matches_the_engine_with_many_liquidations() -> None:
+@NUMPY_PROGRAMS
+def test_numpy_model_matches_the_engine_with_many_liquidations(program: Any) -> None:
     """The high-leverage scenario liquidates most paths: the numpy model's bridge test, margin
     checks and liquidation accounting agree with the engine's statistics."""
     n = 4000
     scn = engine.load_scenario("high-leverage", overrides={"horizon_days": 30})
     engine_out = run_block(kernel_inputs(scn), scn.seed, 0, n, 0).outputs
-    numpy_out = numpy_model.simulate(scn, n, 11)
+    numpy_out = program.simulate(scn, n, 11)
     rows = numpy_model.compare_statistics(engine_out, numpy_out)
     assert all(r["passed"] for r in rows), rows
     assert 0.2 < numpy_out["liquidated"].mean() < 0.9
+
+
+@NUMPY_PROGRAMS
+@pytest.mark.parametrize("policy", ["band", "periodic", "none"])
+def test_numpy_model_matches_the_engine_on_the_default_model(program: Any, policy: str) -> None:
+    """The default scenario (30 days) with each rebalancing policy: the same statistics agree
+    within 4 combined s.e."""
+    n = 4000
+    scn = engine.load_scenario(
+        None, overrides={"horizon_days": 30, "hedge.rebalance.policy": policy}
+    )
+    engine_out = run_block(kernel_inputs(scn), scn.seed, 0, n, 0).outputs
+    numpy_out = program.simulate(scn, n, 12)
+    rows = numpy_model.compare_statistics(engine_out, numpy_out)
+    assert all(r["passed"] for r in rows), rows
+    # the trade count too, which the statistics above do not include
+    counts = [out["n_rebalances"].astype(float) for out in (engine_out, numpy_out)]
+    if policy == "none":
+        assert not np.any(counts[1])
+    else:
+        se = math.hypot(*(c.std(ddof=1) / math.sqrt(n) for c in counts))
+        assert counts[1].mean() > 0.5 and abs(counts[1].mean() - counts[0].mean()) < 4.0 * se
 
 
 def test_statistics_comparison_catches_a_bias() -> None:
@@ -308,3 +568,49 @@ def test_scale_benchmarks_write_their_records(tmp_path: Path) -> None:
     big = json.loads(big_json.read_text())["result"]
     assert big["paths"] == 500 and big["n_steps"] == 48
     assert big["wall_s"] > 0 and big["peak_rss_bytes"] > 0
+
+
+class _NoBridge:
+    """numpy's generator with the bridge test's draw pinned so that the bridge never fires: a
+    uniform just below 1 (notebook: u < exp(-c) fails for every c > 0), an exponential of 0
+    (tuned: E > c fails for every c >= 0). Only the endpoint test is left."""
+
+    def __init__(self, seed: int) -> None:
+        self._rng = _DEFAULT_RNG(seed)
+
+    def standard_normal(self, *args: Any, **kwargs: Any) -> Any:
+        return self._rng.standard_normal(*args, **kwargs)
+
+    def random(self, size: int) -> np.ndarray:
+        self._rng.random(size)
+        return np.full(size, np.nextafter(1.0, 0.0))
+
+    def standard_exponential(self, size: Any = None, out: np.ndarray | None = None) -> Any:
+        draws = self._rng.standard_exponential(size=size, out=out)
+        draws[...] = 0.0
+        return draws
+
+
+_DEFAULT_RNG = np.random.default_rng
+
+
+@NUMPY_PROGRAMS
+def test_numpy_model_bridge_test_on_daily_steps(
+    program: Any, figures: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On daily steps (sigma sqrt(dt) = 4 %, the barrier ~10 % away at 10x leverage) the
+    Brownian-bridge crossings between grid points are a large share of the liquidations: the
+    numpy program agrees with the engine, and the same program with the bridge switched off (its
+    draw pinned, the endpoint test alone) is told apart on the liquidation probability."""
+    n = 4000
+    scn = engine.load_scenario("high-leverage", overrides={"step_hours": 24})
+    engine_out = run_block(kernel_inputs(scn), scn.seed, 0, n, 0).outputs
+    rows = numpy_model.compare_statistics(engine_out, program.simulate(scn, n, 11))
+    assert all(r["passed"] for r in rows), rows
+    monkeypatch.setattr(np.random, "default_rng", _NoBridge)
+    rows = numpy_model.compare_statistics(engine_out, program.simulate(scn, n, 11))
+    liq = next(r for r in rows if r["statistic"] == "liquidation_probability")
+    figures.apart(
+        "endpoint_only_liquidation_probability", liq["numpy"], liq["engine"], liq["combined_se"]
+    )
+    assert liq["numpy"] < liq["engine"]
