@@ -28,8 +28,12 @@ smaller position); after the liquidation: auto-deleveraging, a perp-venue failur
 after it), then an option expiry (payoff, and the roll's purchase). The venue's uniforms come
 from the path's side stream (`kernels/venue.py`). Live options are marked lazily in 6.
 
-Nothing of size paths x steps is stored: per path only the final summaries (`PathOutputs`) and,
-for the first `record.shape[0]` paths of the block, the state on the observation grid.
+The market (draws, price, funding rate: steps 1-3 without the position) does not depend on the
+position, so it is advanced a chunk of DRAW_CHUNK steps ahead (`engine.kernels.marketpath`, draws
+from `engine.kernels.draws`) and the loop below walks the position through the chunk; see
+docs/model-notes.md, "General kernel: the market a chunk ahead". Nothing of size paths x steps is
+stored: per path only the final summaries (`PathOutputs`), the chunk's scratch arrays, and, for
+the first `record.shape[0]` paths of the block, the state on the observation grid.
 """
 
 from __future__ import annotations
