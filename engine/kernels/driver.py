@@ -60,7 +60,7 @@ from engine.kernels.draws import (  # noqa: F401 - the draw layout, re-exported
     draw_model_steps,
     draw_steps,
 )
-from engine.kernels.funding import FundingParams, funding_rate
+from engine.kernels.funding import FUNDING_CONSTANT, FundingParams, funding_rate
 from engine.kernels.lp import PoolParams, amounts, range_fees, risky_share
 from engine.kernels.management import (
     AFTER_LIQUIDATION_REHEDGE,
@@ -70,7 +70,7 @@ from engine.kernels.management import (
     rerange_position,
     transfer_margin,
 )
-from engine.kernels.market import MarketParams, paid_rate
+from engine.kernels.market import MarketParams, next_funding_to, paid_rate
 from engine.kernels.marketpath import market_chunk, market_path, market_start
 from engine.kernels.options import (
     ROLL_AT_EXPIRY,
@@ -272,7 +272,14 @@ def _simulate_path(
     m_log_top = path.log_top
     m_bridge_scale = path.bridge_scale
     m_sqrt_end = path.sqrt_end
-    m_rate = path.rate
+    m_funding_mean = path.funding_mean
+    m_funding_data = path.funding_data
+    m_funding_jump = path.funding_jump
+    from_data = market.history.from_data
+    funding_jumps = funding_params.jumps
+    funding_resets = funding_params.kind != FUNDING_CONSTANT  # a forced rate restarts the state
+    shock_funding = shocks.forced_funding
+    shocked = shock_funding.shape[0] > 0
     m_regime = path.regime
     regime = market_now.regime
     rebalancing = hedge.policy != POLICY_NONE
@@ -294,7 +301,8 @@ def _simulate_path(
     log_p = market_now.log_p
     sqrt_p = np.sqrt(market.spot)
     price = market.spot
-    f = funding_rate(market_now.f_state, funding_params)
+    f_state = market.funding_initial  # the OU state: the rate (ou) or the premium (premium)
+    f = funding_rate(f_state, funding_params)
 
     x = amounts(sqrt_p, liquidity, sqrt_lower, sqrt_upper)[0]
     value_lp = pool.value0
@@ -413,7 +421,20 @@ def _simulate_path(
             # 3. mark to market, funding, margin
             mark = liquidation_price if liquidation_price > 0.0 else price_new
             perp_pnl += q * (price - mark)
-            f = m_rate[j]  # the rate paid from the funding state
+            # [issue5-funding] OU state, its jumps, a forced rate; the rate paid from the state
+            if from_data:  # [issue5-models] the rate drawn with the historical return
+                f_state = m_funding_data[j]
+            else:
+                f_state = next_funding_to(
+                    f_state, m_funding_mean[j], draws[j, D_PRICE], draws[j, D_FUNDING], market
+                )
+            if funding_jumps:
+                f_state += m_funding_jump[j]
+            f = funding_rate(f_state, funding_params)
+            if shocked and not np.isnan(shock_funding[k]):
+                f = shock_funding[k]
+                if funding_resets:
+                    f_state = f  # the OU state restarts from the forced rate
             settlements = funding_events[k]
             if settlements > 0 and q > 0.0 and liquidation_price == 0.0:
                 payment = settlements * q * price_new * paid_rate(f, market.funding_cap)

@@ -1,4 +1,4 @@
-"""The market's path over a chunk of steps: prices, the liquidation test's inputs, funding rates.
+"""The market's path over a chunk of steps: prices, the liquidation test's inputs, funding inputs.
 
 Nothing in the market depends on the position: the price model (with its shocks and jumps) and the
 funding state move the same whatever the LP and the short do (MODEL.md §6, steps 1-3). So the
@@ -17,7 +17,9 @@ step as MODEL.md §6 and the model modules define them:
                    + 0 otherwise): the leg crossed the barrier if this reaches it
   bridge_scale[j]  2 / the step's diffusive log-variance (0: no crossing between grid points)
   sqrt_end[j]      sqrt(P_k+1) = exp(ln P_k+1 / 2)
-  rate[j]          the funding rate at the step's end (after the state's jumps, forced rates)
+  funding_mean[j]  the funding state's OU mean over the step (the regime's under the regime model)
+  funding_data[j]  the historical funding rate of the step (funding from the data only)
+  funding_jump[j]  the step's jumps of the funding state (only when it jumps)
   regime[j]        the regime after the step (the one in force over step k + 1)
 The state carried from chunk to chunk is a `MarketState`.
 """
@@ -34,7 +36,6 @@ from engine.kernels.draws import (
     D_BLOCK,
     D_FJUMP_U,
     D_FJUMP_Z,
-    D_FUNDING,
     D_JUMP_U,
     D_JUMP_Z,
     D_PRICE,
@@ -46,10 +47,10 @@ from engine.kernels.draws import (
     draw_model_steps,
     draw_steps,
 )
-from engine.kernels.funding import FUNDING_CONSTANT, funding_rate, state_jump
+from engine.kernels.funding import state_jump
 from engine.kernels.garch import GARCH, next_ratio
 from engine.kernels.history import BOOTSTRAP, REPLAY, bootstrap_index
-from engine.kernels.market import MERTON, log_jump, next_funding_to
+from engine.kernels.market import MERTON, log_jump
 from engine.kernels.regime import REGIME, pick, regime_log_jump
 from engine.kernels.rng import uniform
 from engine.kernels.shocks import shocked_step
@@ -64,21 +65,23 @@ class MarketPath(NamedTuple):
     log_top: np.ndarray
     bridge_scale: np.ndarray
     sqrt_end: np.ndarray
-    rate: np.ndarray
+    funding_mean: np.ndarray
+    funding_data: np.ndarray
+    funding_jump: np.ndarray
     regime: np.ndarray
     draws: np.ndarray
 
 
 class MarketState(NamedTuple):
     """What the market carries from one step to the next: ln P, the GARCH variance ratio, the
-    regime, the historical step taken, the funding state (the OU rate or premium), and the count
-    of steps spent in stressed regimes so far."""
+    regime, the historical step taken, and the count of steps spent in stressed regimes so far.
+    (The funding state's recursion is the driver's: a chain of dependent operations, it runs in the
+    shadow of the position's work there; here it would set the pace of the loop.)"""
 
     log_p: float
     variance_ratio: float
     regime: int
     h_index: int
-    f_state: float
     stressed_steps: float
 
 
@@ -87,6 +90,8 @@ def market_path():  # pragma: no cover - compiled
     """Scratch arrays for one chunk of the market's path (the draws zeroed: a column no model
     draws reads as 0)."""
     return MarketPath(
+        np.empty(DRAW_CHUNK),
+        np.empty(DRAW_CHUNK),
         np.empty(DRAW_CHUNK),
         np.empty(DRAW_CHUNK),
         np.empty(DRAW_CHUNK),
@@ -109,7 +114,7 @@ def market_start(state, market):  # pragma: no cover - compiled
     elif market.model == REGIME:
         regime = pick(1.0, regimes.initial_cdf)
     return MarketState(
-        np.log(market.spot), market.garch.initial_ratio, regime, 0, market.funding_initial, 0.0
+        np.log(market.spot), market.garch.initial_ratio, regime, 0, 0.0
     )
 
 
@@ -126,7 +131,9 @@ def market_chunk(
     log_top = path.log_top
     bridge_out = path.bridge_scale
     sqrt_end = path.sqrt_end
-    rate = path.rate
+    funding_mean_out = path.funding_mean
+    funding_data = path.funding_data
+    funding_jump = path.funding_jump
     regime_out = path.regime
     model = market.model
 
@@ -155,14 +162,12 @@ def market_chunk(
     fjump_cdf = funding.jump_cdf
     shock_log_move = shocks.log_move
     shock_vol = shocks.vol_multiplier
-    shock_funding = shocks.forced_funding
     shocked = shock_log_move.shape[0] > 0
 
     log_p = current.log_p
     variance_ratio = current.variance_ratio
     regime = current.regime
     h_index = current.h_index
-    f_state = current.f_state
     stressed_steps = current.stressed_steps
     if model > MERTON:
         draw_model_steps(state, draws, n, market, funding_jumps)
@@ -171,7 +176,6 @@ def market_chunk(
     for j in range(n):
         k = first + j
         z_price = draws[j, D_PRICE]
-        z_funding = draws[j, D_FUNDING]
         # the step's log drift, diffusive sd and shock, bridge scale (2 / the step's diffusive
         # variance), jump, intrabar maximum above the end price, funding mean
         step_drift = market.log_drift
@@ -234,25 +238,18 @@ def market_chunk(
         log_end[j] = log_new
         log_p = log_new
 
-        # [issue5-funding] OU state, its jumps, a forced rate; the rate paid from the state
+        # [issue5-funding] the funding state's inputs: its OU mean, the historical rate, its jumps
+        funding_mean_out[j] = funding_mean
         if from_data:  # [issue5-models] the rate drawn with the historical return
-            f_state = h_funding[h_index]
-        else:
-            f_state = next_funding_to(f_state, funding_mean, z_price, z_funding, market)
+            funding_data[j] = h_funding[h_index]
         if funding_jumps:
-            f_state += state_jump(
+            funding_jump[j] = state_jump(
                 draws[j, D_FJUMP_U], draws[j, D_FJUMP_Z], fjump_cdf, funding.jump_mean, funding.jump_vol
             )
-        f = funding_rate(f_state, funding)
-        if shocked and not np.isnan(shock_funding[k]):
-            f = shock_funding[k]
-            if funding.kind != FUNDING_CONSTANT:
-                f_state = f  # the OU state restarts from the forced rate
-        rate[j] = f
         regime_out[j] = regime
 
     # the deterministic exp shared with the lane kernel (engine.kernels.lanes), over the chunk at
     # once: a loop LLVM vectorises
     for j in range(n):
         sqrt_end[j] = det_exp(0.5 * log_end[j])
-    return MarketState(log_p, variance_ratio, regime, h_index, f_state, stressed_steps)
+    return MarketState(log_p, variance_ratio, regime, h_index, stressed_steps)
