@@ -20,7 +20,9 @@ import engine
 from benchmarks.floor import run_floor, run_floor_lanes
 from engine.dispatch import LANE_KEYS, supports, unsupported_keys
 from engine.kernels.detmath import exp as det_exp
+from engine.kernels.detmath import exp4 as det_exp4
 from engine.kernels.detmath import log as det_log
+from engine.kernels.detmath import log4 as det_log4
 from engine.kernels.lanes import LANES
 from engine.params import kernel_inputs
 from engine.scenario import PoolSpec, Scenario, load_scenario
@@ -291,6 +293,45 @@ def test_det_log_special_values() -> None:
     assert np.isnan(got[2]) and np.isnan(got[4]) and np.isnan(got[5])
     assert got[3] == np.inf and got[6] == 0.0
     assert got[7] == np.log(5e-324) and got[8] == np.log(1.7976931348623157e308)
+
+
+@njit(cache=True, error_model="numpy")
+def _det_four_at_once(x: np.ndarray, log: bool) -> np.ndarray:  # pragma: no cover - compiled
+    """exp4 or log4 over x in quarters, as the lane kernel calls them (len(x) a multiple of 4)."""
+    out = np.empty_like(x)
+    q = x.shape[0] // 4
+    for j in range(q):
+        if log:
+            a, b, c, d = det_log4(x[j], x[q + j], x[2 * q + j], x[3 * q + j])
+        else:
+            a, b, c, d = det_exp4(x[j], x[q + j], x[2 * q + j], x[3 * q + j])
+        out[j] = a
+        out[q + j] = b
+        out[2 * q + j] = c
+        out[3 * q + j] = d
+    return out
+
+
+def _with_specials(x: np.ndarray, specials: list[float]) -> np.ndarray:
+    """x with the special values spread over the four quarters, length a multiple of 4."""
+    x = np.concatenate([x, np.array(specials * 4)])
+    return np.random.default_rng(11).permutation(x[: len(x) // 4 * 4])
+
+
+def test_exp4_and_log4_give_exactly_exp_and_log() -> None:
+    """The four-at-once forms the lane kernel uses are the same operations, so the same bits,
+    special values included."""
+    g = np.random.default_rng(7)
+    x = _with_specials(
+        np.concatenate([g.uniform(-745.0, 709.7, 100_000), g.uniform(-1.0, 1.0, 100_000)]),
+        [np.nan, np.inf, -np.inf, 0.0, -0.0, 709.8, -745.2, 1e308, -1e308],
+    )
+    assert np.array_equal(_det_four_at_once(x, False), _det_exp_array(x), equal_nan=True)
+    y = _with_specials(
+        np.concatenate([np.exp(g.normal(0.0, 5.0, 100_000)), g.uniform(1e-320, 1e-308, 20_000)]),
+        [0.0, -0.0, -1.0, np.inf, -np.inf, np.nan, 1.0, 5e-324, 1.7976931348623157e308],
+    )
+    assert np.array_equal(_det_four_at_once(y, True), _det_log_array(y), equal_nan=True)
 
 
 def test_simulate_dispatches_supported_scenarios_to_the_lane_kernel(

@@ -96,6 +96,55 @@ def exp(x):  # pragma: no cover - compiled
     return result if x == x else x
 
 
+# exp's Horner coefficients after the leading one, in the order exp applies them
+_EXP_HORNER = (_C12, _C11, _C10, _C9, _C8, _C7, _C6, _C5, _C4, _C3, _C2, _C1, _C0)
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _exp_reduce(x):  # pragma: no cover - compiled
+    """exp's argument reduction: (n, r) with x = n ln2 + r."""
+    xc = min(max(x, _X_MIN), _X_MAX)
+    n = np.floor(xc * _LOG2E + 0.5)
+    return n, (xc - n * _LN2_HI) - n * _LN2_LO
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _exp_scale(x, p, n):  # pragma: no cover - compiled
+    """exp's last step: p 2^n (NaN for a NaN x)."""
+    k = np.int64(n)
+    half = k >> np.int64(1)
+    result = p * pow2(half) * pow2(k - half)
+    return result if x == x else x
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def exp4(x0, x1, x2, x3):  # pragma: no cover - compiled
+    """(exp(x0), exp(x1), exp(x2), exp(x3)): each exactly `exp`'s operations in `exp`'s order, so
+    the same bits, with the four computations side by side, statement by statement. One `exp` is
+    a chain of 28 dependent multiplies and adds (the Horner polynomial), bound by their latency;
+    four independent chains interleaved keep the floating-point units busy. The lane kernel calls
+    it on four SIMD registers of lanes at once (engine.kernels.lanes)."""
+    n0, r0 = _exp_reduce(x0)
+    n1, r1 = _exp_reduce(x1)
+    n2, r2 = _exp_reduce(x2)
+    n3, r3 = _exp_reduce(x3)
+    p0 = _C13
+    p1 = _C13
+    p2 = _C13
+    p3 = _C13
+    for c in _EXP_HORNER:
+        p0 = p0 * r0 + c
+        p1 = p1 * r1 + c
+        p2 = p2 * r2 + c
+        p3 = p3 * r3 + c
+    return (
+        _exp_scale(x0, p0, n0),
+        _exp_scale(x1, p1, n1),
+        _exp_scale(x2, p2, n2),
+        _exp_scale(x3, p3, n3),
+    )
+
+
 @intrinsic
 def _bits_from_float(typingctx, value):  # pragma: no cover - compiled
     """The int64 bit pattern of a float64 (a register move, vectorisable)."""
@@ -159,3 +208,57 @@ def log(x):  # pragma: no cover - compiled
     result = n * _LN2_HI - ((hfsq - (s * (hfsq + r) + n * _LN2_LO)) - f)
     special = -np.inf if x == 0.0 else (x if (x == np.inf) | (x != x) else np.nan)
     return result if (x > 0.0) & (x < np.inf) else special
+
+
+# log's series coefficients after the leading one, in the order log applies them
+_LOG_HORNER = (_L8, _L7, _L6, _L5, _L4, _L3, _L2, _L1)
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _log_reduce(x):  # pragma: no cover - compiled
+    """log's argument reduction: (n, f, f^2/2, s, z) as in `log`."""
+    subnormal = x < _TINY
+    xs = x * _TWO54 if subnormal else x
+    bits = _bits_from_float(xs)
+    e = (bits >> np.int64(52)) - np.int64(1023) - (np.int64(54) if subnormal else np.int64(0))
+    m = _float_from_bits((bits & _MANTISSA) | _ONE_BITS)
+    big = m > _SQRT2
+    m = m * 0.5 if big else m
+    n = float(e + np.int64(1) if big else e)
+    f = m - 1.0
+    hfsq = 0.5 * f * f
+    s = f / (2.0 + f)
+    return n, f, hfsq, s, s * s
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _log_finish(x, n, f, hfsq, s, r):  # pragma: no cover - compiled
+    """log's last step from the reduction and the series R(z) (special values as `log`)."""
+    result = n * _LN2_HI - ((hfsq - (s * (hfsq + r) + n * _LN2_LO)) - f)
+    special = -np.inf if x == 0.0 else (x if (x == np.inf) | (x != x) else np.nan)
+    return result if (x > 0.0) & (x < np.inf) else special
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def log4(x0, x1, x2, x3):  # pragma: no cover - compiled
+    """(log(x0), log(x1), log(x2), log(x3)): `log`'s operations in `log`'s order on each argument,
+    so the same bits, the four series evaluated side by side (as `exp4`)."""
+    n0, f0, h0, s0, z0 = _log_reduce(x0)
+    n1, f1, h1, s1, z1 = _log_reduce(x1)
+    n2, f2, h2, s2, z2 = _log_reduce(x2)
+    n3, f3, h3, s3, z3 = _log_reduce(x3)
+    r0 = _L9
+    r1 = _L9
+    r2 = _L9
+    r3 = _L9
+    for c in _LOG_HORNER:
+        r0 = r0 * z0 + c
+        r1 = r1 * z1 + c
+        r2 = r2 * z2 + c
+        r3 = r3 * z3 + c
+    return (
+        _log_finish(x0, n0, f0, h0, s0, r0 * z0),
+        _log_finish(x1, n1, f1, h1, s1, r1 * z1),
+        _log_finish(x2, n2, f2, h2, s2, r2 * z2),
+        _log_finish(x3, n3, f3, h3, s3, r3 * z3),
+    )

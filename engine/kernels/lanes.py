@@ -12,13 +12,19 @@ step is split into
   path (a table lookup and one comparison, 98.5 % of normals), uniforms, the price step with the
   deterministic exponential of `engine.kernels.detmath`, the funding step and its settlements
   (with the new liquidation barrier, by the deterministic logarithm), LP fees and revaluation, and
-  the running statistics; branches become selects;
+  the running statistics; branches become selects. The exponentials and logarithms are evaluated
+  four SIMD registers of lanes at a time (`detmath.exp4`, `log4`): one is a chain of dependent
+  multiplies and adds, four side by side overlap their latencies;
+* rebalancing trades (band/periodic policy), on the steps where at least one lane trades: every
+  lane computes the trade, the lanes that do not trade keep their state (selects), the new
+  barriers by `log4` (a v3 range trades on 9 % of path-steps, so on most steps some lane does);
 * scalar fix-ups, lane by lane, for the rare events, run right after the stage that detected them:
   a step where one of a lane's normals needs the ziggurat's wedge or tail (3 % of GBM steps) is
-  redrawn from that lane's stream state at the start of the step by the driver's own scalar
-  `draw_steps`, so each path's draws are exactly the scalar generator's; steps with Merton jumps;
-  possible liquidations (the barrier touched, or close enough for the Brownian-bridge test);
-  band/periodic rebalancing trades; liquidation executions; sampled-path records.
+  redrawn from that lane's stream state at the start of the step by the scalar generator
+  (`engine.kernels.rng`) in the order of the driver's `draw_steps`, so each path's draws are
+  exactly the scalar generator's; steps with Merton jumps; possible liquidations (the barrier
+  touched, or close enough for the Brownian-bridge test); liquidation executions; sampled-path
+  records.
 
 The fix-ups call the same inline functions as the general kernel (`engine.kernels.perp`, `market`,
 `lp`, `rng`) with the same operands in the same order, and the vectorised stages spell out the same
@@ -30,7 +36,9 @@ discarded.
 Layout: lane state is one flat float64 array `v`, field f of lane j at `v[F_f + j]` (the `F_*`
 offsets are multiples of LANES), the stream states one flat uint64 array `s` likewise. With every
 offset a compile-time constant in one array, LLVM can prove that the lane loops' loads and stores do
-not overlap, and vectorises them without run-time alias checks. The loops are written out in the
+not overlap, and vectorises them without run-time alias checks. Both arrays start on a 64-byte
+boundary (`_aligned_empty`), so no 512-bit load or store straddles two cache lines. The loops are
+written out in the
 kernel itself or in `inline="always"` helpers, never behind a call per step: each call of a numba
 function that takes arrays costs more than a lane loop's work (measured).
 """
@@ -40,13 +48,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, uint64
 
-from engine.kernels.detmath import exp as det_exp
+from engine.kernels.detmath import exp4 as det_exp4
+from engine.kernels.detmath import log4 as det_log4
 from engine.kernels.driver import (
-    D_BRIDGE,
-    D_FUNDING,
-    D_JUMP_U,
-    D_JUMP_Z,
-    D_PRICE,
     REC_FUNDING_RATE,
     REC_HEDGE_SIZE,
     REC_LP_VALUE,
@@ -54,7 +58,6 @@ from engine.kernels.driver import (
     REC_PRICE,
     REC_REGIME,
     REC_VALUE,
-    draw_steps,
 )
 from engine.kernels.lp import quote_amount, risky_amount, step_fees
 from engine.kernels.market import MERTON, log_jump, paid_rate
@@ -67,11 +70,12 @@ from engine.kernels.perp import (
     rebalance_due,
     recovered_on_liquidation,
 )
-from engine.kernels.rng import ZIG_X, seed_stream
+from engine.kernels.rng import ZIG_X, normal, seed_stream, uniform
 
 # Paths per group: a multiple of the vector width (8 doubles); 32 measured slightly faster than 16,
 # and 8 much slower (LLVM unrolls such a short loop instead of vectorising it).
 LANES = 32
+QUARTER = LANES // 4
 
 _TWO_M53 = 2.0**-53
 
@@ -115,7 +119,19 @@ F_SQRT_NEW = 28 * LANES
 F_PRICE_NEW = 29 * LANES
 F_LIQ_PRICE = 30 * LANES  # liquidation price of the step, 0.0 for none
 F_FLAG = 31 * LANES  # a stage's "this lane needs the scalar fix-up" mark
-N_FIELDS = 32
+F_LOG = 32 * LANES  # arguments of logarithms, then the logarithms (_log_lanes)
+F_MOVES = 33 * LANES  # 1.0 where a settlement or a trade moves the barrier
+N_FIELDS = 34
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _aligned_empty(n, dtype):  # pragma: no cover - compiled
+    """An uninitialised array of n 8-byte items starting on a 64-byte boundary (numba's np.empty
+    aligns to 32 bytes only): each row of LANES items then fills whole cache lines, and no 512-bit
+    load or store of the lane loops straddles two of them."""
+    buffer = np.empty(n + 8, dtype)
+    skip = (-(buffer.ctypes.data >> 3)) & 7
+    return buffer[skip : skip + n]
 
 
 # --------------------------------------------------------------------------------------------
@@ -201,23 +217,24 @@ def _draw_merton(s, v):  # pragma: no cover - compiled
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
-def redraw_step(s, v, merton, scratch, draws):  # pragma: no cover - compiled
+def redraw_step(s, v, merton, scratch):  # pragma: no cover - compiled
     """Scalar fix-up of a step's draws on the lanes marked in F_FLAG (a normal's fast path was
     rejected): the lane's stream is reset to its state at the start of the step and the step's
-    draws are made again by the driver's own scalar `draw_steps`, so they are exactly the general
-    kernel's."""
+    draws are made again by the scalar generator (engine.kernels.rng), in the order of the driver's
+    `draw_steps`, so they are exactly the general kernel's (the generator's functions are inlined
+    here: a call of draw_steps per lane cost more than the draws, in reference counting of its
+    array arguments)."""
     for lane in range(LANES):
         if v[F_FLAG + lane] == 0.0:
             continue
         for w in range(S_WORDS):
             scratch[w] = s[S_SNAPSHOT + w * LANES + lane]
-        draw_steps(scratch, draws, 1, merton)
-        v[F_Z_PRICE + lane] = draws[0, D_PRICE]
-        v[F_Z_FUNDING + lane] = draws[0, D_FUNDING]
-        v[F_U_BRIDGE + lane] = draws[0, D_BRIDGE]
+        v[F_Z_PRICE + lane] = normal(scratch)
+        v[F_Z_FUNDING + lane] = normal(scratch)
         if merton:
-            v[F_U_JUMP + lane] = draws[0, D_JUMP_U]
-            v[F_Z_JUMP + lane] = draws[0, D_JUMP_Z]
+            v[F_U_JUMP + lane] = uniform(scratch)
+            v[F_Z_JUMP + lane] = normal(scratch)
+        v[F_U_BRIDGE + lane] = uniform(scratch)
         for w in range(S_WORDS):
             s[w * LANES + lane] = scratch[w]
 
@@ -233,6 +250,27 @@ def seed_lanes(s, seed, first_path, scratch):  # pragma: no cover - compiled
 
 # --------------------------------------------------------------------------------------------
 # Scalar fix-ups of the model step (the same code as the driver's, on one lane)
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _sqrt_prices(v):  # pragma: no cover - compiled
+    """sqrt(P_k+1) = exp(ln P_k+1 / 2) and P_k+1 on every lane, four registers of lanes at a time
+    (detmath.exp4: the four Horner chains overlap)."""
+    for j in range(QUARTER):
+        a, b, c, d = det_exp4(
+            0.5 * v[F_LOG_NEW + j],
+            0.5 * v[F_LOG_NEW + QUARTER + j],
+            0.5 * v[F_LOG_NEW + 2 * QUARTER + j],
+            0.5 * v[F_LOG_NEW + 3 * QUARTER + j],
+        )
+        v[F_SQRT_NEW + j] = a
+        v[F_SQRT_NEW + QUARTER + j] = b
+        v[F_SQRT_NEW + 2 * QUARTER + j] = c
+        v[F_SQRT_NEW + 3 * QUARTER + j] = d
+        v[F_PRICE_NEW + j] = a * a
+        v[F_PRICE_NEW + QUARTER + j] = b * b
+        v[F_PRICE_NEW + 2 * QUARTER + j] = c * c
+        v[F_PRICE_NEW + 3 * QUARTER + j] = d * d
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -258,31 +296,77 @@ def _fix_crossings(v, bridge_scale):  # pragma: no cover - compiled
             v[F_LIQ_PRICE + lane] = v[F_PRICE_NEW + lane]
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
-def _fix_rebalances(v, hedge):  # pragma: no cover - compiled
-    """The driver's rebalancing trade, on the lanes whose policy trades now. Returns how many of
-    them the trade left below maintenance (to be liquidated)."""
-    breached = 0
-    for lane in range(LANES):
-        if v[F_FLAG + lane] == 0.0:
-            continue
-        q = v[F_HEDGE + lane]
-        price_new = v[F_PRICE_NEW + lane]
-        target = hedge.ratio * v[F_RISKY + lane]
-        traded = target - q
-        cost = hedge.cost_rate * abs(traded) * price_new
-        account = v[F_ACCOUNT + lane] + (traded * price_new - cost)
-        v[F_ACCOUNT + lane] = account
-        v[F_COSTS + lane] += cost
-        q = target
-        v[F_HEDGE + lane] = q
-        v[F_REBALANCES + lane] += 1.0
-        if is_below_maintenance_flat(account, q, price_new, hedge.maintenance):
-            v[F_LIQ_PRICE + lane] = price_new
-            breached += 1
-        else:
-            v[F_LOG_BARRIER + lane] = log_liquidation_price_flat(account, q, hedge.maintenance)
-    return breached
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _log_lanes(v):  # pragma: no cover - compiled
+    """F_LOG <- det_log(F_LOG) on every lane, four registers of lanes at a time (detmath.log4)."""
+    for j in range(QUARTER):
+        a, b, c, d = det_log4(
+            v[F_LOG + j],
+            v[F_LOG + QUARTER + j],
+            v[F_LOG + 2 * QUARTER + j],
+            v[F_LOG + 3 * QUARTER + j],
+        )
+        v[F_LOG + j] = a
+        v[F_LOG + QUARTER + j] = b
+        v[F_LOG + 2 * QUARTER + j] = c
+        v[F_LOG + 3 * QUARTER + j] = d
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _barrier_ratio(account, q, maintenance):  # pragma: no cover - compiled
+    """The ratio whose logarithm perp.log_liquidation_price_flat returns (when q and the account
+    are positive; see _barrier)."""
+    return account / (q * (1.0 + maintenance))
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _barrier(log_ratio, account, q):  # pragma: no cover - compiled
+    """perp.log_liquidation_price_flat(account, q, m), the same float, from the logarithm of
+    _barrier_ratio(account, q, m)."""
+    if q <= 0.0 or account <= 0.0:
+        return np.inf if q <= 0.0 else -np.inf
+    return log_ratio
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _move_barrier(v, lane):  # pragma: no cover - compiled
+    """The new barrier of a lane marked in F_MOVES, from the logarithm in F_LOG (after
+    _settle or _after_trade: F_ACCOUNT and F_HEDGE hold that lane's new account and size)."""
+    barrier = _barrier(v[F_LOG + lane], v[F_ACCOUNT + lane], v[F_HEDGE + lane])
+    v[F_LOG_BARRIER + lane] = barrier if v[F_MOVES + lane] != 0.0 else v[F_LOG_BARRIER + lane]
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _trade(v, lane, hedge):  # pragma: no cover - compiled
+    """The driver's rebalancing trade on one lane if F_FLAG marks it (the lane is left as it is
+    otherwise); F_LOG gets the new barrier's ratio."""
+    trades = v[F_FLAG + lane] != 0.0
+    q = v[F_HEDGE + lane]
+    price_new = v[F_PRICE_NEW + lane]
+    target = hedge.ratio * v[F_RISKY + lane]
+    traded = target - q
+    cost = hedge.cost_rate * abs(traded) * price_new
+    account = v[F_ACCOUNT + lane] + (traded * price_new - cost)
+    v[F_ACCOUNT + lane] = account if trades else v[F_ACCOUNT + lane]
+    v[F_COSTS + lane] = v[F_COSTS + lane] + cost if trades else v[F_COSTS + lane]
+    v[F_HEDGE + lane] = target if trades else q
+    v[F_REBALANCES + lane] = v[F_REBALANCES + lane] + 1.0 if trades else v[F_REBALANCES + lane]
+    v[F_LOG + lane] = _barrier_ratio(account, target, hedge.maintenance)
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _after_trade(v, lane, maintenance):  # pragma: no cover - compiled
+    """After a trade (F_FLAG): liquidated at the step's price if below maintenance, otherwise the
+    new barrier. Returns 1 for a liquidation."""
+    trades = v[F_FLAG + lane] != 0.0
+    price_new = v[F_PRICE_NEW + lane]
+    account = v[F_ACCOUNT + lane]
+    q = v[F_HEDGE + lane]
+    below = trades and is_below_maintenance_flat(account, q, price_new, maintenance)
+    barrier = _barrier(v[F_LOG + lane], account, q)
+    v[F_LIQ_PRICE + lane] = price_new if below else v[F_LIQ_PRICE + lane]
+    v[F_LOG_BARRIER + lane] = barrier if trades and not below else v[F_LOG_BARRIER + lane]
+    return np.int64(below)
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -333,14 +417,13 @@ def simulate_block_lanes(
     outputs are not written: those features are off in every scenario dispatched here
     (engine.dispatch.supports), so they keep the zeros `out` is allocated with."""
     n_paths = out.pnl.shape[0]
-    s = np.empty(S_ROWS * LANES, np.uint64)
-    v = np.empty(N_FIELDS * LANES)
+    s = _aligned_empty(S_ROWS * LANES, np.uint64)
+    v = _aligned_empty(N_FIELDS * LANES, np.float64)
     scratch = np.empty(S_WORDS, np.uint64)
-    draws = np.empty((1, 5))
     for first in range(0, n_paths, LANES):
         seed_lanes(s, seed, first_path + first, scratch)
         real = min(LANES, n_paths - first)
-        _simulate_group(s, v, scratch, draws, market, pool, hedge, grid, real, first, record)
+        _simulate_group(s, v, scratch, market, pool, hedge, grid, real, first, record)
         for lane in range(real):
             _write_outputs(v, lane, out, first + lane, pool, grid, manage)
 
@@ -425,7 +508,7 @@ def _start_group(v, market, pool, hedge, grid):  # pragma: no cover - compiled
 
 @njit(nogil=True, cache=True, error_model="numpy")
 def _simulate_group(
-    s, v, scratch, draws, market, pool, hedge, grid, real, first, record
+    s, v, scratch, market, pool, hedge, grid, real, first, record
 ):  # pragma: no cover - compiled
     merton = market.model == MERTON
     rebalancing = hedge.policy != POLICY_NONE
@@ -453,7 +536,7 @@ def _simulate_group(
         # draw_floor's); the lanes where a normal needs the ziggurat's slow path are redrawn
         rejected = _draw_merton(s, v) if merton else _draw_gbm(s, v)
         if rejected > 0:
-            redraw_step(s, v, merton, scratch, draws)
+            redraw_step(s, v, merton, scratch)
         if merton:
             jumps = 0
             for lane in range(LANES):
@@ -468,11 +551,8 @@ def _simulate_group(
             log_p = v[F_LOG_P + lane]
             log_diffused = log_p + log_drift + diffusion * v[F_Z_PRICE + lane]
             log_new = log_diffused + v[F_JUMP + lane] if merton else log_diffused
-            sqrt_new = det_exp(0.5 * log_new)
             v[F_LOG_DIFFUSED + lane] = log_diffused
             v[F_LOG_NEW + lane] = log_new
-            v[F_SQRT_NEW + lane] = sqrt_new
-            v[F_PRICE_NEW + lane] = sqrt_new * sqrt_new
             v[F_LIQ_PRICE + lane] = 0.0
             log_barrier = v[F_LOG_BARRIER + lane]
             exponent = (log_barrier - log_p) * (log_barrier - log_diffused) * bridge_scale
@@ -483,6 +563,7 @@ def _simulate_group(
             )
             v[F_FLAG + lane] = 1.0 if mark else 0.0
             near += np.int64(mark)
+        _sqrt_prices(v)
         if near > 0:
             _fix_crossings(v, bridge_scale)
 
@@ -512,14 +593,15 @@ def _simulate_group(
                 account = v[F_ACCOUNT + lane] + payment
                 funding = v[F_FUNDING + lane] + payment
                 below = pays and is_below_maintenance_flat(account, q, price_new, maintenance)
-                log_barrier = log_liquidation_price_flat(account, q, maintenance)
                 v[F_ACCOUNT + lane] = account if pays else v[F_ACCOUNT + lane]
                 v[F_FUNDING + lane] = funding if pays else v[F_FUNDING + lane]
                 v[F_LIQ_PRICE + lane] = price_new if below else liquidation_price
-                v[F_LOG_BARRIER + lane] = (
-                    log_barrier if pays and not below else v[F_LOG_BARRIER + lane]
-                )
+                v[F_MOVES + lane] = 1.0 if pays and not below else 0.0
+                v[F_LOG + lane] = _barrier_ratio(account, q, maintenance)
                 breached += np.int64(below)
+            _log_lanes(v)
+            for lane in range(LANES):
+                _move_barrier(v, lane)
 
         # 4. LP fees over the step, then revalue
         for lane in range(LANES):
@@ -544,7 +626,11 @@ def _simulate_group(
                 v[F_FLAG + lane] = 1.0 if trades else 0.0
                 due += np.int64(trades)
             if due > 0:
-                breached += _fix_rebalances(v, hedge)
+                for lane in range(LANES):
+                    _trade(v, lane, hedge)
+                _log_lanes(v)
+                for lane in range(LANES):
+                    breached += _after_trade(v, lane, maintenance)
 
         # liquidations flagged in 2, 3 or 5 execute now
         if near > 0 or breached > 0:
@@ -580,10 +666,9 @@ def draw_floor(seed, first_path, n_steps, merton, out):  # pragma: no cover - co
     else: the cost of this kernel's random numbers, for the benchmarks' model/floor ratio. The sums
     are bit-identical to benchmarks.floor.rng_floor's (the scalar generator)."""
     n_paths = out.shape[0]
-    s = np.empty(S_ROWS * LANES, np.uint64)
-    v = np.empty(N_FIELDS * LANES)
+    s = _aligned_empty(S_ROWS * LANES, np.uint64)
+    v = _aligned_empty(N_FIELDS * LANES, np.float64)
     scratch = np.empty(S_WORDS, np.uint64)
-    draws = np.empty((1, 5))
     acc = np.empty(LANES)
     for first in range(0, n_paths, LANES):
         seed_lanes(s, seed, first_path + first, scratch)
@@ -592,7 +677,7 @@ def draw_floor(seed, first_path, n_steps, merton, out):  # pragma: no cover - co
             # the kernel's draw loop (_simulate_group, stage 1), verbatim
             rejected = _draw_merton(s, v) if merton else _draw_gbm(s, v)
             if rejected > 0:
-                redraw_step(s, v, merton, scratch, draws)
+                redraw_step(s, v, merton, scratch)
             for lane in range(LANES):
                 total = acc[lane] + v[F_Z_PRICE + lane]
                 total += v[F_Z_FUNDING + lane]
