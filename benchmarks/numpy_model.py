@@ -354,10 +354,42 @@ def simulate(
         np.minimum(worst, wealth, out=worst)
 
     price = s * s
-    lp_value = two_l * s
-    perp_equity = account - q * price
-    fees = cash - account
-    final_value = lp_value + fees + perp_equity
+    return path_outputs(
+        c,
+        price=price,
+        lp_value=two_l * s,
+        fees=cash - account,
+        account=account,
+        q=q,
+        funding=funding,
+        costs=costs,
+        liq_loss=liq_loss,
+        liquidated=liquidated,
+        liq_time=liq_time,
+        max_drawdown=1.0 - worst,
+        n_rebalances=n_rebalances,
+    )
+
+
+def path_outputs(
+    c: Constants,
+    *,
+    price: np.ndarray,
+    lp_value: np.ndarray,
+    fees: np.ndarray,
+    account: np.ndarray,
+    q: np.ndarray,
+    funding: np.ndarray,
+    costs: np.ndarray,
+    liq_loss: np.ndarray,
+    liquidated: np.ndarray,
+    liq_time: np.ndarray,
+    max_drawdown: np.ndarray,
+    n_rebalances: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The per-path outputs, named as the engine's (MODEL.md §7), from the final state: money in
+    quote units (perp equity = account - q P), times in days."""
+    final_value = lp_value + fees + account - q * price
     return {
         "pnl": final_value - c.capital,
         "final_value": final_value,
@@ -369,7 +401,7 @@ def simulate(
         "liquidation_loss": liq_loss,
         "liquidated": liquidated,
         "liquidation_time": liq_time,
-        "max_drawdown": 1.0 - worst,
+        "max_drawdown": max_drawdown,
         "n_rebalances": n_rebalances,
         "final_price": price,
         "final_hedge": q,

@@ -35,7 +35,7 @@ import math
 
 import numpy as np
 
-from benchmarks.numpy_model import HOURS_PER_YEAR, Constants, constants
+from benchmarks.numpy_model import HOURS_PER_YEAR, Constants, constants, path_outputs
 from engine.scenario import Scenario
 
 
@@ -159,20 +159,18 @@ def simulate(
         peak = np.maximum(peak, wealth)
         max_dd = np.maximum(max_dd, 1.0 - wealth / peak)
 
-    final_value = lp_value + fees + account - q * price
-    return {
-        "pnl": final_value - c.capital,
-        "final_value": final_value,
-        "lp_value": lp_value,
-        "il": lp_value - (c.x0 * price + c.y0),
-        "fees": fees,
-        "funding": funding,
-        "trading_costs": costs,
-        "liquidation_loss": liq_loss,
-        "liquidated": liquidated,
-        "liquidation_time": liq_time,
-        "max_drawdown": max_dd,
-        "n_rebalances": n_rebalances,
-        "final_price": price,
-        "final_hedge": q,
-    }
+    return path_outputs(
+        c,
+        price=price,
+        lp_value=lp_value,
+        fees=fees,
+        account=account,
+        q=q,
+        funding=funding,
+        costs=costs,
+        liq_loss=liq_loss,
+        liquidated=liquidated,
+        liq_time=liq_time,
+        max_drawdown=max_dd,
+        n_rebalances=n_rebalances,
+    )

@@ -28,8 +28,12 @@ smaller position); after the liquidation: auto-deleveraging, a perp-venue failur
 after it), then an option expiry (payoff, and the roll's purchase). The venue's uniforms come
 from the path's side stream (`kernels/venue.py`). Live options are marked lazily in 6.
 
-Nothing of size paths x steps is stored: per path only the final summaries (`PathOutputs`) and,
-for the first `record.shape[0]` paths of the block, the state on the observation grid.
+The market (draws, price, funding rate: steps 1-3 without the position) does not depend on the
+position, so it is advanced a chunk of DRAW_CHUNK steps ahead (`engine.kernels.marketpath`, draws
+from `engine.kernels.draws`) and the loop below walks the position through the chunk; see
+docs/model-notes.md, "General kernel: the market a chunk ahead". Nothing of size paths x steps is
+stored: per path only the final summaries (`PathOutputs`), the chunk's scratch arrays, and, for
+the first `record.shape[0]` paths of the block, the state on the observation grid.
 """
 
 from __future__ import annotations
@@ -39,10 +43,24 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from engine.kernels.detmath import exp as det_exp
-from engine.kernels.funding import FUNDING_CONSTANT, FundingParams, funding_rate, state_jump
-from engine.kernels.garch import GARCH, next_ratio, t_scale
-from engine.kernels.history import BOOTSTRAP, REPLAY, bootstrap_index
+from engine.kernels.draws import (  # noqa: F401 - the draw layout, re-exported
+    D_BLOCK,
+    D_BRIDGE,
+    D_FJUMP_U,
+    D_FJUMP_Z,
+    D_FUNDING,
+    D_JUMP_U,
+    D_JUMP_Z,
+    D_PRICE,
+    D_REGIME,
+    D_START,
+    D_T_SCALE,
+    DRAW_CHUNK,
+    DRAW_WIDTH,
+    draw_model_steps,
+    draw_steps,
+)
+from engine.kernels.funding import FUNDING_CONSTANT, FundingParams, funding_rate
 from engine.kernels.lp import PoolParams, amounts, range_fees, risky_share
 from engine.kernels.management import (
     AFTER_LIQUIDATION_REHEDGE,
@@ -52,7 +70,8 @@ from engine.kernels.management import (
     rerange_position,
     transfer_margin,
 )
-from engine.kernels.market import MERTON, MarketParams, log_jump, next_funding_to, paid_rate
+from engine.kernels.market import MarketParams, next_funding_to, paid_rate
+from engine.kernels.marketpath import market_chunk, market_path, market_start
 from engine.kernels.options import (
     ROLL_AT_EXPIRY,
     OptionParams,
@@ -70,9 +89,8 @@ from engine.kernels.perp import (
     rebalance_due,
     recovered_on_liquidation,
 )
-from engine.kernels.regime import REGIME, pick, regime_log_jump
-from engine.kernels.rng import normal, seed_stream, uniform
-from engine.kernels.shocks import ShockParams, shocked_step
+from engine.kernels.rng import seed_stream, uniform
+from engine.kernels.shocks import ShockParams
 from engine.kernels.venue import (
     N_VENUE_DRAWS,
     V_PERP_CLAIM,
@@ -167,25 +185,6 @@ class PathOutputs(NamedTuple):
     adl_cascades: np.ndarray
 
 
-# Draws are made ahead in chunks of steps: a tight generation loop, then a straight-line model loop.
-DRAW_CHUNK = 128
-D_PRICE = 0
-D_FUNDING = 1
-D_BRIDGE = 2
-D_JUMP_U = 3
-D_JUMP_Z = 4
-# [issue5-models] columns of the newer price models (engine.kernels.garch, .regime, .history)
-D_T_SCALE = 5  # garch: the Student-t factor of z_price
-D_REGIME = 5  # regime: u_regime, the next regime
-D_BLOCK = 5  # bootstrap: u_block, whether a new block starts
-D_START = 6  # bootstrap: u_start, where it starts
-DRAW_WIDTH = 7
-# [issue5-funding] jumps of the funding state; after the newer price models' columns
-D_FJUMP_U = 7
-D_FJUMP_Z = 8
-DRAW_WIDTH = 9
-
-
 @njit(nogil=True, cache=True, error_model="numpy")
 def simulate_block(
     market,
@@ -204,7 +203,7 @@ def simulate_block(
 ):  # pragma: no cover - compiled
     """Simulate paths first_path .. first_path + len(out.pnl) - 1 into `out` (and `record`)."""
     state = np.empty(4, np.uint64)
-    draws = np.zeros((DRAW_CHUNK, DRAW_WIDTH))
+    path = market_path()
     side = np.empty(4, np.uint64)
     venue_draws = np.ones(N_VENUE_DRAWS)
     for i in range(out.pnl.shape[0]):
@@ -213,7 +212,7 @@ def simulate_block(
             draw_venue(side, seed, first_path + i, venue_draws)
         _simulate_path(
             state,
-            draws,
+            path,
             market,
             pool,
             hedge,
@@ -229,56 +228,6 @@ def simulate_block(
             i,
             record,
         )
-
-
-@njit(nogil=True, cache=True, error_model="numpy")
-def draw_steps(state, draws, n, merton, funding_jumps=False):  # pragma: no cover - compiled
-    """The random numbers of the next n steps, in the fixed per-step order z_price, z_funding,
-    [u_jump, z_jump if Merton], [u_fjump, z_fjump if the funding state jumps], u_bridge."""
-    for j in range(n):
-        draws[j, D_PRICE] = normal(state)
-        draws[j, D_FUNDING] = normal(state)
-        if merton:
-            draws[j, D_JUMP_U] = uniform(state)
-            draws[j, D_JUMP_Z] = normal(state)
-        if funding_jumps:
-            draws[j, D_FJUMP_U] = uniform(state)
-            draws[j, D_FJUMP_Z] = normal(state)
-        draws[j, D_BRIDGE] = uniform(state)
-
-
-@njit(nogil=True, cache=True, error_model="numpy")
-def draw_model_steps(state, draws, n, market, funding_jumps=False):  # pragma: no cover
-    """The random numbers of the next n steps of the newer price models, in their fixed per-step
-    order: garch z_price, z_funding, [the t factor's gamma draws if dof], [u_fjump, z_fjump],
-    u_bridge; regime z_price, z_funding, [u_jump, z_jump if any regime jumps], [u_regime if
-    several regimes], [u_fjump, z_fjump], u_bridge; bootstrap z_funding, u_block, u_start,
-    [u_fjump, z_fjump]; replay z_funding, [u_fjump, z_fjump]. [issue5-funding] The pair
-    u_fjump, z_fjump is drawn only when the funding state jumps."""
-    model = market.model
-    for j in range(n):
-        if model == GARCH:
-            draws[j, D_PRICE] = normal(state)
-            draws[j, D_FUNDING] = normal(state)
-            draws[j, D_T_SCALE] = t_scale(state, market.garch)
-        elif model == REGIME:
-            draws[j, D_PRICE] = normal(state)
-            draws[j, D_FUNDING] = normal(state)
-            if market.regime.jumps:
-                draws[j, D_JUMP_U] = uniform(state)
-                draws[j, D_JUMP_Z] = normal(state)
-            if market.regime.switching:
-                draws[j, D_REGIME] = uniform(state)
-        else:  # BOOTSTRAP, REPLAY: the price move is historical
-            draws[j, D_FUNDING] = normal(state)
-            if model == BOOTSTRAP:
-                draws[j, D_BLOCK] = uniform(state)
-                draws[j, D_START] = uniform(state)
-        if funding_jumps:
-            draws[j, D_FJUMP_U] = uniform(state)
-            draws[j, D_FJUMP_Z] = normal(state)
-        if model == GARCH or model == REGIME:
-            draws[j, D_BRIDGE] = uniform(state)
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
@@ -297,7 +246,7 @@ def _record(
 @njit(nogil=True, cache=True, error_model="numpy")
 def _simulate_path(
     state,
-    draws,
+    path,
     market: MarketParams,
     pool: PoolParams,
     hedge: HedgeParams,
@@ -314,47 +263,25 @@ def _simulate_path(
     record,
 ):  # pragma: no cover - compiled
     keep = i < record.shape[0]
-    merton = market.model == MERTON
-    # [issue5-models] the newer price models' state and arrays, hoisted out of their tuples
-    newer_model = market.model > MERTON
-    garch = market.model == GARCH
-    regime_model = market.model == REGIME
-    historical = market.model == BOOTSTRAP or market.model == REPLAY
-    bootstrap = market.model == BOOTSTRAP
-    garch_params = market.garch
-    variance_ratio = garch_params.initial_ratio
-    regimes = market.regime
-    r_log_drift = regimes.log_drift
-    r_diffusion = regimes.diffusion
-    r_bridge_scale = regimes.bridge_scale
-    r_jump_cdf = regimes.jump_cdf
-    r_jump_mean = regimes.jump_mean
-    r_jump_vol = regimes.jump_vol
-    r_funding_mean = regimes.funding_mean
-    r_stressed = regimes.stressed
-    r_transition_cdf = regimes.transition_cdf
-    r_jumps = regimes.jumps
-    r_switching = regimes.switching
-    regime = 0
-    if regime_model and regimes.draw_initial:
-        regime = pick(uniform(state), regimes.initial_cdf)
-    elif regime_model:
-        regime = pick(1.0, regimes.initial_cdf)
-    stressed_steps = 0.0
-    h_return = market.history.log_return
-    h_high = market.history.log_high
-    h_funding = market.history.funding
-    h_restart = market.history.restart
-    h_funding_from_data = market.history.from_data
-    n_history = h_return.shape[0]
-    h_index = 0
-    # [issue5-funding] funding jumps and shocks, arrays hoisted out of their tuples
+    # the market's path, a chunk of steps ahead (engine.kernels.marketpath), arrays hoisted out
+    # of their tuple
+    market_now = market_start(state, market)
+    draws = path.draws
+    m_log_end = path.log_end
+    m_log_diffused = path.log_diffused
+    m_log_top = path.log_top
+    m_bridge_scale = path.bridge_scale
+    m_sqrt_end = path.sqrt_end
+    m_funding_mean = path.funding_mean
+    m_funding_data = path.funding_data
+    m_funding_jump = path.funding_jump
+    from_data = market.history.from_data
     funding_jumps = funding_params.jumps
-    fjump_cdf = funding_params.jump_cdf
-    shock_log_move = shocks.log_move
-    shock_vol = shocks.vol_multiplier
+    funding_resets = funding_params.kind != FUNDING_CONSTANT  # a forced rate restarts the state
     shock_funding = shocks.forced_funding
-    shocked = shock_log_move.shape[0] > 0
+    shocked = shock_funding.shape[0] > 0
+    m_regime = path.regime
+    regime = market_now.regime
     rebalancing = hedge.policy != POLICY_NONE
     # arrays taken out of the parameter tuples once, so the loop holds no reference counting
     funding_events = grid.funding_events
@@ -371,7 +298,7 @@ def _simulate_path(
     reranging = manage.rerange_steps > 0
     swap_cost = manage.swap_cost
 
-    log_p = np.log(market.spot)
+    log_p = market_now.log_p
     sqrt_p = np.sqrt(market.spot)
     price = market.spot
     f_state = market.funding_initial  # the OU state: the rate (ou) or the premium (premium)
@@ -459,366 +386,308 @@ def _simulate_path(
     if keep:
         _record(record, i, 0, price, wealth, value_lp, account - q * price, q, f, regime)
 
-    for k in range(grid.n_steps):
-        # 1. the step's random numbers, always the same count and order
-        j = k % DRAW_CHUNK
-        if j == 0:
-            if newer_model:
-                draw_model_steps(
-                    state, draws, min(DRAW_CHUNK, grid.n_steps - k), market, funding_jumps
+    for first in range(0, grid.n_steps, DRAW_CHUNK):
+        n_chunk = min(DRAW_CHUNK, grid.n_steps - first)
+        market_now = market_chunk(
+            state, first, n_chunk, market, funding_params, shocks, path, market_now
+        )
+        for j in range(n_chunk):
+            k = first + j
+            # 1.-2. the step's market (its draws were made with the chunk's)
+            u_bridge = draws[j, D_BRIDGE]
+            log_diffused = m_log_diffused[j]
+            log_new = m_log_end[j]
+            sqrt_new = m_sqrt_end[j]
+            price_new = sqrt_new * sqrt_new
+
+            # [issue6-venue] cover premia on the exposures at the step's start, until the venue fails
+            if venue_on:
+                if venue.pool_cover and not pool_exploited:
+                    insurance_premium += venue.pool_premium_dt * value_lp
+                if venue.perp_cover and not perp_failed:
+                    insurance_premium += venue.perp_premium_dt * max(account - q * price, 0.0)
+
+            # 2. liquidation over the step, with the hedge as it was: the diffusive leg by its end
+            # (or its intrabar maximum), then the Brownian bridge, then the step's jumps
+            liquidation_price = 0.0
+            if q > 0.0:
+                if m_log_top[j] >= log_barrier or bridge_crosses(
+                    log_barrier, log_p, log_diffused, m_bridge_scale[j], u_bridge
+                ):
+                    liquidation_price = np.exp(log_barrier)
+                elif log_new >= log_barrier:
+                    liquidation_price = price_new
+
+            # 3. mark to market, funding, margin
+            mark = liquidation_price if liquidation_price > 0.0 else price_new
+            perp_pnl += q * (price - mark)
+            # [issue5-funding] OU state, its jumps, a forced rate; the rate paid from the state
+            if from_data:  # [issue5-models] the rate drawn with the historical return
+                f_state = m_funding_data[j]
+            else:
+                f_state = next_funding_to(
+                    f_state, m_funding_mean[j], draws[j, D_PRICE], draws[j, D_FUNDING], market
                 )
-            else:
-                draw_steps(state, draws, min(DRAW_CHUNK, grid.n_steps - k), merton, funding_jumps)
-        z_price = draws[j, D_PRICE]
-        z_funding = draws[j, D_FUNDING]
-        u_bridge = draws[j, D_BRIDGE]
-
-        # [issue6-venue] cover premia on the exposures at the step's start, until the venue fails
-        if venue_on:
-            if venue.pool_cover and not pool_exploited:
-                insurance_premium += venue.pool_premium_dt * value_lp
-            if venue.perp_cover and not perp_failed:
-                insurance_premium += venue.perp_premium_dt * max(account - q * price, 0.0)
-
-        # 2. price move and liquidation over the step, with the hedge as it was.
-        # [issue5-models] the step's log drift, diffusive sd and shock, bridge scale (2 / the
-        # step's diffusive variance), jump, intrabar maximum above the end price, funding mean
-        step_drift = market.log_drift
-        step_sd = market.diffusion
-        step_shock = z_price
-        step_bridge_scale = market.bridge_scale
-        step_jump = 0.0
-        step_high = 0.0
-        funding_mean = market.funding_mean
-        if newer_model:
-            if garch:
-                step_shock = draws[j, D_T_SCALE] * z_price
-                step_drift = market.log_drift - garch_params.half_variance * (variance_ratio - 1.0)
-                step_sd = market.diffusion * np.sqrt(variance_ratio)
-                step_bridge_scale = market.bridge_scale / variance_ratio
-                variance_ratio = next_ratio(variance_ratio, step_shock, garch_params)
-            elif regime_model:
-                step_drift = r_log_drift[regime]
-                step_sd = r_diffusion[regime]
-                step_bridge_scale = r_bridge_scale[regime]
-                funding_mean = r_funding_mean[regime]
-                if r_jumps:
-                    step_jump = regime_log_jump(
-                        draws[j, D_JUMP_U],
-                        draws[j, D_JUMP_Z],
-                        r_jump_cdf[regime],
-                        r_jump_mean[regime],
-                        r_jump_vol[regime],
-                    )
-                stressed_steps += r_stressed[regime]
-                if r_switching:
-                    regime = pick(draws[j, D_REGIME], r_transition_cdf[regime])
-            elif historical:
-                if bootstrap:
-                    h_index = bootstrap_index(
-                        h_index, k, draws[j, D_BLOCK], draws[j, D_START], h_restart, n_history
-                    )
+            if funding_jumps:
+                f_state += m_funding_jump[j]
+            f = funding_rate(f_state, funding_params)
+            if shocked and not np.isnan(shock_funding[k]):
+                f = shock_funding[k]
+                if funding_resets:
+                    f_state = f  # the OU state restarts from the forced rate
+            settlements = funding_events[k]
+            if settlements > 0 and q > 0.0 and liquidation_price == 0.0:
+                payment = settlements * q * price_new * paid_rate(f, market.funding_cap)
+                account += payment
+                funding += payment
+                if is_below_maintenance(account, q, price_new, tiers):
+                    liquidation_price = price_new
                 else:
-                    h_index = k
-                step_drift = h_return[h_index]
-                step_sd = 0.0
-                step_shock = 0.0
-                step_bridge_scale = 0.0
-                step_high = h_high[h_index]
-        if shocked:  # [issue5-funding] the step's price move and volatility multiplier
-            step_drift, step_sd, step_bridge_scale = shocked_step(
-                step_drift, step_sd, step_bridge_scale, shock_log_move[k], shock_vol[k]
-            )
-        log_diffused = log_p + step_drift + step_sd * step_shock
-        log_new = log_diffused + step_jump
-        if merton:
-            log_new += log_jump(draws[j, D_JUMP_U], draws[j, D_JUMP_Z], market)
-        # issue 7: the deterministic exp shared with the lane kernel (engine.kernels.lanes), so
-        # that both kernels give the same bits
-        sqrt_new = det_exp(0.5 * log_new)
-        price_new = sqrt_new * sqrt_new
+                    log_barrier = log_liquidation_price(account, q, tiers)
 
-        liquidation_price = 0.0
-        if q > 0.0:
-            if log_diffused + step_high >= log_barrier or bridge_crosses(
-                log_barrier, log_p, log_diffused, step_bridge_scale, u_bridge
-            ):
-                liquidation_price = np.exp(log_barrier)
-            elif log_new >= log_barrier:
-                liquidation_price = price_new
-
-        # 3. mark to market, funding, margin
-        mark = liquidation_price if liquidation_price > 0.0 else price_new
-        perp_pnl += q * (price - mark)
-        # [issue5-funding] OU state, its jumps, a forced rate; the rate paid from the state
-        if h_funding_from_data:  # [issue5-models] the rate drawn with the historical return
-            f_state = h_funding[h_index]
-        else:
-            f_state = next_funding_to(f_state, funding_mean, z_price, z_funding, market)
-        if funding_jumps:
-            f_state += state_jump(
-                draws[j, D_FJUMP_U],
-                draws[j, D_FJUMP_Z],
-                fjump_cdf,
-                funding_params.jump_mean,
-                funding_params.jump_vol,
-            )
-        f = funding_rate(f_state, funding_params)
-        if shocked and not np.isnan(shock_funding[k]):
-            f = shock_funding[k]
-            if funding_params.kind != FUNDING_CONSTANT:
-                f_state = f  # the OU state restarts from the forced rate
-        settlements = funding_events[k]
-        if settlements > 0 and q > 0.0 and liquidation_price == 0.0:
-            payment = settlements * q * price_new * paid_rate(f, market.funding_cap)
-            account += payment
-            funding += payment
-            if is_below_maintenance(account, q, price_new, tiers):
-                liquidation_price = price_new
-            else:
-                log_barrier = log_liquidation_price(account, q, tiers)
-
-        # 4. LP fees over the step, then revalue
-        fees += range_fees(sqrt_p, sqrt_new, value_lp, liquidity, sqrt_lower, sqrt_upper, pool)
-        x, y = amounts(sqrt_new, liquidity, sqrt_lower, sqrt_upper)
-        value_lp = x * price_new + y
-        if moves_liquidity:
-            fees_u += range_fees(
-                sqrt_p, sqrt_new, value_u, liquidity_u, sqrt_lower, sqrt_upper, pool
-            )
-            x_u, y_u = amounts(sqrt_new, liquidity_u, sqrt_lower, sqrt_upper)
-            value_u = x_u * price_new + y_u
-
-        # [issue6-venue] a pool exploit in this step takes loss_fraction of the LP's liquidity
-        # (and of the unhedged benchmark's: the same pool)
-        if k == pool_step:
-            liquidity *= 1.0 - venue.pool_loss
-            loss = value_lp
+            # 4. LP fees over the step, then revalue
+            fees += range_fees(sqrt_p, sqrt_new, value_lp, liquidity, sqrt_lower, sqrt_upper, pool)
             x, y = amounts(sqrt_new, liquidity, sqrt_lower, sqrt_upper)
             value_lp = x * price_new + y
-            loss -= value_lp
             if moves_liquidity:
-                liquidity_u *= 1.0 - venue.pool_loss
+                fees_u += range_fees(
+                    sqrt_p, sqrt_new, value_u, liquidity_u, sqrt_lower, sqrt_upper, pool
+                )
                 x_u, y_u = amounts(sqrt_new, liquidity_u, sqrt_lower, sqrt_upper)
                 value_u = x_u * price_new + y_u
-            pool_exploit_loss += loss
-            insurance_payout += claim_paid(
-                loss,
-                venue.pool_cover,
-                venue.pool_payout,
-                venue.pool_approval,
-                venue_draws[V_POOL_CLAIM],
-            )
-            pool_exploited = True
 
-        # [issue6-lp] 4b. re-range: withdraw, swap to the new range's composition, mint
-        reranged = False
-        if reranging:
-            out_steps = out_steps + 1 if (sqrt_new < sqrt_lower or sqrt_new > sqrt_upper) else 0
-            if out_steps >= manage.rerange_steps and liquidity > 0.0:
-                sqrt_lower, sqrt_upper, liquidity, cost = rerange_position(
-                    value_lp, x * price_new, sqrt_new, manage
-                )
+            # [issue6-venue] a pool exploit in this step takes loss_fraction of the LP's liquidity
+            # (and of the unhedged benchmark's: the same pool)
+            if k == pool_step:
+                liquidity *= 1.0 - venue.pool_loss
+                loss = value_lp
                 x, y = amounts(sqrt_new, liquidity, sqrt_lower, sqrt_upper)
                 value_lp = x * price_new + y
-                swap_costs += cost
-                gas += manage.gas_lp
-                if moves_liquidity:  # the unhedged benchmark re-ranges with us
-                    liquidity_u = rerange_position(value_u, x_u * price_new, sqrt_new, manage)[2]
+                loss -= value_lp
+                if moves_liquidity:
+                    liquidity_u *= 1.0 - venue.pool_loss
                     x_u, y_u = amounts(sqrt_new, liquidity_u, sqrt_lower, sqrt_upper)
                     value_u = x_u * price_new + y_u
-                gas_unhedged += manage.gas_lp
-                n_reranges += 1
-                out_steps = 0
-                reranged = True
-
-        # 5. rebalancing policy (and, after a re-range, the hedge follows the new delta at once)
-        check_margin = False
-        if (
-            (rebalancing or reranged)
-            and not hedge_off
-            and not perp_failed
-            and liquidation_price == 0.0
-        ):
-            target = hedge.ratio * x
-            if (reranged and q != target) or rebalance_due(q, target, rebalance_clock[k], hedge):
-                traded = target - q
-                cost = hedge.cost_rate * abs(traded) * price_new
-                account += traded * price_new - cost
-                costs += cost
-                if adl_on and traded > 0.0:
-                    entry = (q * entry + traded * price_new) / target
-                q = target
-                n_rebalances += 1
-                gas += manage.gas_perp
-                check_margin = True
-
-        # [issue6-lp] 5b. margin top-up from the pool / sweep of the excess back to it
-        if margin_managed and q > 0.0 and liquidation_price == 0.0:
-            notional = q * price_new
-            move = margin_move(account - notional, notional, manage)
-            if move < 0.0 or (move > 0.0 and liquidity > 0.0):  # an empty pool funds nothing
-                liquidity, into_margin, cost = transfer_margin(
-                    move, value_lp, liquidity, sqrt_new, sqrt_lower, sqrt_upper, swap_cost
+                pool_exploit_loss += loss
+                insurance_payout += claim_paid(
+                    loss,
+                    venue.pool_cover,
+                    venue.pool_payout,
+                    venue.pool_approval,
+                    venue_draws[V_POOL_CLAIM],
                 )
-                x, y = amounts(sqrt_new, liquidity, sqrt_lower, sqrt_upper)
-                value_lp = x * price_new + y
-                account += into_margin
-                if into_margin > 0.0:
-                    topped_up += into_margin
-                    n_topups += 1
+                pool_exploited = True
+
+            # [issue6-lp] 4b. re-range: withdraw, swap to the new range's composition, mint
+            reranged = False
+            if reranging:
+                out_steps = out_steps + 1 if (sqrt_new < sqrt_lower or sqrt_new > sqrt_upper) else 0
+                if out_steps >= manage.rerange_steps and liquidity > 0.0:
+                    sqrt_lower, sqrt_upper, liquidity, cost = rerange_position(
+                        value_lp, x * price_new, sqrt_new, manage
+                    )
+                    x, y = amounts(sqrt_new, liquidity, sqrt_lower, sqrt_upper)
+                    value_lp = x * price_new + y
+                    swap_costs += cost
+                    gas += manage.gas_lp
+                    if moves_liquidity:  # the unhedged benchmark re-ranges with us
+                        liquidity_u = rerange_position(value_u, x_u * price_new, sqrt_new, manage)[2]
+                        x_u, y_u = amounts(sqrt_new, liquidity_u, sqrt_lower, sqrt_upper)
+                        value_u = x_u * price_new + y_u
+                    gas_unhedged += manage.gas_lp
+                    n_reranges += 1
+                    out_steps = 0
+                    reranged = True
+
+            # 5. rebalancing policy (and, after a re-range, the hedge follows the new delta at once)
+            check_margin = False
+            if (
+                (rebalancing or reranged)
+                and not hedge_off
+                and not perp_failed
+                and liquidation_price == 0.0
+            ):
+                target = hedge.ratio * x
+                if (reranged and q != target) or rebalance_due(q, target, rebalance_clock[k], hedge):
+                    traded = target - q
+                    cost = hedge.cost_rate * abs(traded) * price_new
+                    account += traded * price_new - cost
+                    costs += cost
+                    if adl_on and traded > 0.0:
+                        entry = (q * entry + traded * price_new) / target
+                    q = target
+                    n_rebalances += 1
+                    gas += manage.gas_perp
+                    check_margin = True
+
+            # [issue6-lp] 5b. margin top-up from the pool / sweep of the excess back to it
+            if margin_managed and q > 0.0 and liquidation_price == 0.0:
+                notional = q * price_new
+                move = margin_move(account - notional, notional, manage)
+                if move < 0.0 or (move > 0.0 and liquidity > 0.0):  # an empty pool funds nothing
+                    liquidity, into_margin, cost = transfer_margin(
+                        move, value_lp, liquidity, sqrt_new, sqrt_lower, sqrt_upper, swap_cost
+                    )
+                    x, y = amounts(sqrt_new, liquidity, sqrt_lower, sqrt_upper)
+                    value_lp = x * price_new + y
+                    account += into_margin
+                    if into_margin > 0.0:
+                        topped_up += into_margin
+                        n_topups += 1
+                    else:
+                        swept -= into_margin
+                        n_sweeps += 1
+                    swap_costs += cost
+                    gas += manage.gas_lp + manage.gas_perp
+                    check_margin = True
+            if check_margin:
+                if is_below_maintenance(account, q, price_new, tiers):
+                    liquidation_price = price_new
                 else:
-                    swept -= into_margin
-                    n_sweeps += 1
-                swap_costs += cost
-                gas += manage.gas_lp + manage.gas_perp
-                check_margin = True
-        if check_margin:
-            if is_below_maintenance(account, q, price_new, tiers):
-                liquidation_price = price_new
-            else:
-                log_barrier = log_liquidation_price(account, q, tiers)
+                    log_barrier = log_liquidation_price(account, q, tiers)
 
-        if liquidation_price > 0.0:
-            recovered = recovered_on_liquidation(account, q, liquidation_price, hedge.penalty)
-            liquidation_loss += account - q * liquidation_price - recovered
-            account = recovered
-            q = 0.0
-            log_barrier = np.inf
-            if not liquidated:
-                liquidation_time = (k + 1) * grid.step_days
-            liquidated = True
-            hedge_off = True
-            n_liquidations += 1
-            rehedge_step = k + manage.rehedge_steps
-
-        # [issue6-venue] auto-deleveraging: in a cascade step a short in profit against its
-        # average entry is closed by the venue (at the step's price, no fee) with probability p
-        if adl_on and q > 0.0 and log_new - log_p <= venue.adl_cascade and price_new < entry:
-            adl_cascades += 1
-            if uniform(side) <= venue.adl_probability:
-                account -= q * price_new
+            if liquidation_price > 0.0:
+                recovered = recovered_on_liquidation(account, q, liquidation_price, hedge.penalty)
+                liquidation_loss += account - q * liquidation_price - recovered
+                account = recovered
                 q = 0.0
                 log_barrier = np.inf
-                adl_events += 1
+                if not liquidated:
+                    liquidation_time = (k + 1) * grid.step_days
+                liquidated = True
+                hedge_off = True
+                n_liquidations += 1
+                rehedge_step = k + manage.rehedge_steps
 
-        # [issue6-venue] a perp-venue failure takes loss_fraction of the margin account's equity
-        # and ends the short (closed at the step's price, no cost); no re-hedge after it
-        if k == perp_step:
-            equity = account - q * price_new
-            loss = venue.perp_loss * max(equity, 0.0)
-            account = equity - loss
-            q = 0.0
-            log_barrier = np.inf
-            perp_venue_loss += loss
-            insurance_payout += claim_paid(
-                loss,
-                venue.perp_cover,
-                venue.perp_payout,
-                venue.perp_approval,
-                venue_draws[V_PERP_CLAIM],
-            )
-            perp_failed = True
+            # [issue6-venue] auto-deleveraging: in a cascade step a short in profit against its
+            # average entry is closed by the venue (at the step's price, no fee) with probability p
+            if adl_on and q > 0.0 and log_new - log_p <= venue.adl_cascade and price_new < entry:
+                adl_cascades += 1
+                if uniform(side) <= venue.adl_probability:
+                    account -= q * price_new
+                    q = 0.0
+                    log_barrier = np.inf
+                    adl_events += 1
 
-        # [issue6-lp] 5c. re-hedge once the cooldown has passed, new collateral from the pool
-        # A venue refuses an order that would open at or below maintenance (possible with tiers,
-        # at a notional in a higher bracket than the opening one): the hedge then stays off and
-        # the re-hedge is tried again at the next step.
-        if (
-            rehedging
-            and hedge_off
-            and not perp_failed
-            and k >= rehedge_step
-            and x > 0.0
-            and hedge.ratio * x * price_new * (manage.collateral_rate - hedge.cost_rate)
-            > maintenance_margin(hedge.ratio * x, price_new, tiers)
-        ):
-            share = risky_share(sqrt_new, sqrt_lower, sqrt_upper)
-            collateral = hedge.ratio * x * price_new * manage.collateral_rate
-            gross = rehedge_withdrawal(collateral, account, value_lp, share, swap_cost)
-            if gross > 0.0:
-                cost = swap_cost * share * gross
-                liquidity = liquidity * ((value_lp - gross) / value_lp)
-                x, y = amounts(sqrt_new, liquidity, sqrt_lower, sqrt_upper)
-                value_lp = x * price_new + y
-                account += gross - cost
-                topped_up += gross - cost
-                swap_costs += cost
-                gas += manage.gas_lp
-            q = hedge.ratio * x
-            cost = hedge.cost_rate * q * price_new
-            account += q * price_new - cost
-            costs += cost
-            gas += manage.gas_perp
-            n_rehedges += 1
-            hedge_off = False
-            entry = price_new
-            log_barrier = log_liquidation_price(account, q, tiers)
-
-        # [issue6-venue] option expiry (payoff in cash) and the roll's purchase at new strikes
-        if options_on and k + 1 == expiry_step:
-            option_payoff += opt_units * strip_payoff(price_new, put_k, call_k, options)
-            opt_units = 0.0
-            if options.roll == ROLL_AT_EXPIRY and k + 1 < grid.n_steps:
-                opt_units = options.size * x
-                put_k = options.put_strike * price_new
-                call_k = options.call_strike * price_new
-                anchor_mark = opt_units * strip_value(
-                    price_new, put_k, call_k, options.tenor, options
+            # [issue6-venue] a perp-venue failure takes loss_fraction of the margin account's equity
+            # and ends the short (closed at the step's price, no cost); no re-hedge after it
+            if k == perp_step:
+                equity = account - q * price_new
+                loss = venue.perp_loss * max(equity, 0.0)
+                account = equity - loss
+                q = 0.0
+                log_barrier = np.inf
+                perp_venue_loss += loss
+                insurance_payout += claim_paid(
+                    loss,
+                    venue.perp_cover,
+                    venue.perp_payout,
+                    venue.perp_approval,
+                    venue_draws[V_PERP_CLAIM],
                 )
-                option_premium += anchor_mark
-                anchor_price = price_new
-                anchor_root = np.sqrt(options.tenor)
-                expiry_step += options.tenor_steps
+                perp_failed = True
 
-        # 6. running statistics
-        log_p = log_new
-        sqrt_p = sqrt_new
-        price = price_new
-        perp_equity = account - q * price
-        wealth = value_lp + fees + perp_equity - gas
-        w_known = True
-        if extras_on:
-            wealth += option_payoff - option_premium + insurance_payout - insurance_premium
-            # [issue6-venue] the Black-76 mark of live options (about one model step per leg) is
-            # only computed when W can matter: at the horizon, on the observation grid of a kept
-            # path, or when bounds on the mark allow a new peak or a new maximum drawdown
-            option_mark = 0.0
-            if opt_units > 0.0:
-                left = (expiry_step - k - 1) * options.step_years
-                root = np.sqrt(left)
-                w_known = k + 1 == grid.n_steps or (keep and observe_index[k] >= 0)
-                if not w_known:
-                    low, high = mark_bounds(
-                        price,
-                        root,
-                        opt_units,
-                        put_k,
-                        call_k,
-                        anchor_mark,
-                        anchor_price,
-                        anchor_root,
-                        options,
+            # [issue6-lp] 5c. re-hedge once the cooldown has passed, new collateral from the pool
+            # A venue refuses an order that would open at or below maintenance (possible with tiers,
+            # at a notional in a higher bracket than the opening one): the hedge then stays off and
+            # the re-hedge is tried again at the next step.
+            if (
+                rehedging
+                and hedge_off
+                and not perp_failed
+                and k >= rehedge_step
+                and x > 0.0
+                and hedge.ratio * x * price_new * (manage.collateral_rate - hedge.cost_rate)
+                > maintenance_margin(hedge.ratio * x, price_new, tiers)
+            ):
+                share = risky_share(sqrt_new, sqrt_lower, sqrt_upper)
+                collateral = hedge.ratio * x * price_new * manage.collateral_rate
+                gross = rehedge_withdrawal(collateral, account, value_lp, share, swap_cost)
+                if gross > 0.0:
+                    cost = swap_cost * share * gross
+                    liquidity = liquidity * ((value_lp - gross) / value_lp)
+                    x, y = amounts(sqrt_new, liquidity, sqrt_lower, sqrt_upper)
+                    value_lp = x * price_new + y
+                    account += gross - cost
+                    topped_up += gross - cost
+                    swap_costs += cost
+                    gas += manage.gas_lp
+                q = hedge.ratio * x
+                cost = hedge.cost_rate * q * price_new
+                account += q * price_new - cost
+                costs += cost
+                gas += manage.gas_perp
+                n_rehedges += 1
+                hedge_off = False
+                entry = price_new
+                log_barrier = log_liquidation_price(account, q, tiers)
+
+            # [issue6-venue] option expiry (payoff in cash) and the roll's purchase at new strikes
+            if options_on and k + 1 == expiry_step:
+                option_payoff += opt_units * strip_payoff(price_new, put_k, call_k, options)
+                opt_units = 0.0
+                if options.roll == ROLL_AT_EXPIRY and k + 1 < grid.n_steps:
+                    opt_units = options.size * x
+                    put_k = options.put_strike * price_new
+                    call_k = options.call_strike * price_new
+                    anchor_mark = opt_units * strip_value(
+                        price_new, put_k, call_k, options.tenor, options
                     )
-                    slack = 1e-9 * abs(peak)
-                    w_known = (
-                        wealth + high + slack > peak
-                        or peak - (wealth + low - slack) > max_dd * peak
+                    option_premium += anchor_mark
+                    anchor_price = price_new
+                    anchor_root = np.sqrt(options.tenor)
+                    expiry_step += options.tenor_steps
+
+            # 6. running statistics
+            log_p = log_new
+            sqrt_p = sqrt_new
+            price = price_new
+            perp_equity = account - q * price
+            wealth = value_lp + fees + perp_equity - gas
+            w_known = True
+            if extras_on:
+                wealth += option_payoff - option_premium + insurance_payout - insurance_premium
+                # [issue6-venue] the Black-76 mark of live options (about one model step per leg) is
+                # only computed when W can matter: at the horizon, on the observation grid of a kept
+                # path, or when bounds on the mark allow a new peak or a new maximum drawdown
+                option_mark = 0.0
+                if opt_units > 0.0:
+                    left = (expiry_step - k - 1) * options.step_years
+                    root = np.sqrt(left)
+                    w_known = k + 1 == grid.n_steps or (keep and observe_index[k] >= 0)
+                    if not w_known:
+                        low, high = mark_bounds(
+                            price,
+                            root,
+                            opt_units,
+                            put_k,
+                            call_k,
+                            anchor_mark,
+                            anchor_price,
+                            anchor_root,
+                            options,
+                        )
+                        slack = 1e-9 * abs(peak)
+                        w_known = (
+                            wealth + high + slack > peak
+                            or peak - (wealth + low - slack) > max_dd * peak
+                        )
+                    if w_known:
+                        option_mark = opt_units * strip_value(price, put_k, call_k, left, options)
+                        anchor_mark = option_mark
+                        anchor_price = price
+                        anchor_root = root
+                        wealth += option_mark
+            if w_known:
+                peak = max(peak, wealth)
+                if peak - wealth > max_dd * peak:
+                    max_dd = (peak - wealth) / peak
+            if keep:
+                slot = observe_index[k]
+                if slot >= 0:
+                    _record(
+                        record, i, slot, price, wealth, value_lp, perp_equity, q, f, m_regime[j]
                     )
-                if w_known:
-                    option_mark = opt_units * strip_value(price, put_k, call_k, left, options)
-                    anchor_mark = option_mark
-                    anchor_price = price
-                    anchor_root = root
-                    wealth += option_mark
-        if w_known:
-            peak = max(peak, wealth)
-            if peak - wealth > max_dd * peak:
-                max_dd = (peak - wealth) / peak
-        if keep:
-            slot = observe_index[k]
-            if slot >= 0:
-                _record(record, i, slot, price, wealth, value_lp, perp_equity, q, f, regime)
 
     if not moves_liquidity:
         value_u = value_lp
@@ -845,7 +714,7 @@ def _simulate_path(
     out.n_rebalances[i] = n_rebalances
     out.final_price[i] = price
     out.final_hedge[i] = q
-    out.stressed_share[i] = stressed_steps / grid.n_steps
+    out.stressed_share[i] = market_now.stressed_steps / grid.n_steps
     # all of K in the pool, unhedged, on the same paths (LP value and fees are linear in L; gas
     # is per operation: the opening mint and the re-ranges)
     scale = grid.capital / pool.value0
