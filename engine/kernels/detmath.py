@@ -70,32 +70,6 @@ def pow2(n):  # pragma: no cover - compiled
     return _float_from_bits(np.int64(n + _EXP_BIAS) << np.int64(52))
 
 
-@njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def exp(x):  # pragma: no cover - compiled
-    """e**x for a float64 x, within 1.5 ulp, the same bits on every code path (see module doc)."""
-    xc = min(max(x, _X_MIN), _X_MAX)
-    n = np.floor(xc * _LOG2E + 0.5)
-    r = (xc - n * _LN2_HI) - n * _LN2_LO
-    p = _C13
-    p = p * r + _C12
-    p = p * r + _C11
-    p = p * r + _C10
-    p = p * r + _C9
-    p = p * r + _C8
-    p = p * r + _C7
-    p = p * r + _C6
-    p = p * r + _C5
-    p = p * r + _C4
-    p = p * r + _C3
-    p = p * r + _C2
-    p = p * r + _C1
-    p = p * r + _C0
-    k = np.int64(n)
-    half = k >> np.int64(1)
-    result = p * pow2(half) * pow2(k - half)
-    return result if x == x else x
-
-
 # exp's Horner coefficients after the leading one, in the order exp applies them
 _EXP_HORNER = (_C12, _C11, _C10, _C9, _C8, _C7, _C6, _C5, _C4, _C3, _C2, _C1, _C0)
 
@@ -115,6 +89,16 @@ def _exp_scale(x, p, n):  # pragma: no cover - compiled
     half = k >> np.int64(1)
     result = p * pow2(half) * pow2(k - half)
     return result if x == x else x
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def exp(x):  # pragma: no cover - compiled
+    """e**x for a float64 x, within 1.5 ulp, the same bits on every code path (see module doc)."""
+    n, r = _exp_reduce(x)
+    p = _C13
+    for c in _EXP_HORNER:
+        p = p * r + c
+    return _exp_scale(x, p, n)
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
@@ -174,42 +158,6 @@ _L8 = 2.0 / 17.0
 _L9 = 2.0 / 19.0
 
 
-@njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def log(x):  # pragma: no cover - compiled
-    """Natural logarithm of a float64, the same bits on every code path (see the module doc).
-
-    x = 2^e m with m in [sqrt(1/2), sqrt(2)), f = m - 1, s = f / (2 + f), z = s^2:
-    log(1 + f) = 2 atanh(s) = f - f^2/2 + s (f^2/2 + R(z)), R(z) = sum_{k=1..9} 2 z^k / (2k + 1)
-    (|s| <= 0.1716: truncation below 1e-17 relative); log x = e ln2_hi + (that + e ln2_lo).
-    Special values as the C library: log(0) = -inf, log(x < 0) = NaN, log(inf) = inf, NaN -> NaN.
-    """
-    subnormal = x < _TINY
-    xs = x * _TWO54 if subnormal else x
-    bits = _bits_from_float(xs)
-    e = (bits >> np.int64(52)) - np.int64(1023) - (np.int64(54) if subnormal else np.int64(0))
-    m = _float_from_bits((bits & _MANTISSA) | _ONE_BITS)
-    big = m > _SQRT2
-    m = m * 0.5 if big else m
-    n = float(e + np.int64(1) if big else e)
-    f = m - 1.0
-    hfsq = 0.5 * f * f
-    s = f / (2.0 + f)
-    z = s * s
-    r = _L9
-    r = r * z + _L8
-    r = r * z + _L7
-    r = r * z + _L6
-    r = r * z + _L5
-    r = r * z + _L4
-    r = r * z + _L3
-    r = r * z + _L2
-    r = r * z + _L1
-    r = r * z
-    result = n * _LN2_HI - ((hfsq - (s * (hfsq + r) + n * _LN2_LO)) - f)
-    special = -np.inf if x == 0.0 else (x if (x == np.inf) | (x != x) else np.nan)
-    return result if (x > 0.0) & (x < np.inf) else special
-
-
 # log's series coefficients after the leading one, in the order log applies them
 _LOG_HORNER = (_L8, _L7, _L6, _L5, _L4, _L3, _L2, _L1)
 
@@ -237,6 +185,22 @@ def _log_finish(x, n, f, hfsq, s, r):  # pragma: no cover - compiled
     result = n * _LN2_HI - ((hfsq - (s * (hfsq + r) + n * _LN2_LO)) - f)
     special = -np.inf if x == 0.0 else (x if (x == np.inf) | (x != x) else np.nan)
     return result if (x > 0.0) & (x < np.inf) else special
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def log(x):  # pragma: no cover - compiled
+    """Natural logarithm of a float64, the same bits on every code path (see the module doc).
+
+    x = 2^e m with m in [sqrt(1/2), sqrt(2)), f = m - 1, s = f / (2 + f), z = s^2:
+    log(1 + f) = 2 atanh(s) = f - f^2/2 + s (f^2/2 + R(z)), R(z) = sum_{k=1..9} 2 z^k / (2k + 1)
+    (|s| <= 0.1716: truncation below 1e-17 relative); log x = e ln2_hi + (that + e ln2_lo).
+    Special values as the C library: log(0) = -inf, log(x < 0) = NaN, log(inf) = inf, NaN -> NaN.
+    """
+    n, f, hfsq, s, z = _log_reduce(x)
+    r = _L9
+    for c in _LOG_HORNER:
+        r = r * z + c
+    return _log_finish(x, n, f, hfsq, s, r * z)
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
