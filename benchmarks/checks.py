@@ -368,16 +368,17 @@ def floor_draws_match(
     adl_counts: np.ndarray | None = None,
 ) -> Check:
     """The floor kernel makes the engine's draws: for the first paths (0 ..), the sum of what the
-    engine draws over the horizon (`engine_draw_sums`) equals the floor's per-path sum. If the
-    engine's draw functions changed their signature, the check says so (n/a): the floor then
-    needs a look."""
+    engine's draw functions draw over the horizon (`engine_draw_sums`) equals the floor's per-path
+    sum. If those functions cannot be replayed (their signature or layout changed), the check
+    fails: the floor then needs a look."""
     n_check = floor_sums.size
     try:
         engine_sums = engine_draw_sums(inputs, seed, n_check, adl_counts)
     except Exception as exc:  # the engine's draw functions changed their signature or layout
-        return not_applicable(
+        return Check(
             "floor_draws_match",
             case,
+            False,
             f"could not replay the engine's draws ({type(exc).__name__}: {exc})",
         )
     n_steps = inputs.grid.n_steps

@@ -603,6 +603,8 @@ def measure_throughput(
                     "speedup_over_general": ratio(wall, "general", "model"),
                     "speedup_over_general_cpu": ratio(cpu, "general", "model"),
                     "floor_speedup_over_scalar_floor": ratio(wall, "scalar_floor", "floor"),
+                    "model_over_scalar_floor": ratio(wall, "model", "scalar_floor"),
+                    "model_over_scalar_floor_cpu": ratio(cpu, "model", "scalar_floor"),
                 }
             )
         results[case.name] = entry
@@ -656,8 +658,8 @@ def measure_memory(settings: Settings) -> dict[str, Any]:
         "peak_rss_bytes": result["peak_rss_bytes"],
         "peak_rss_gib": result["peak_rss_gib"],
         "store_bytes": result["store_bytes"],
-        "note": "memory does not grow with steps (nothing of size paths x steps is stored); "
-        "1M paths x 365 days measured 0.41 GiB in benchmarks/RESULTS.md of issue 3",
+        "note": "memory does not grow with steps (nothing of size paths x steps is stored; "
+        "python -m benchmarks.scale big --paths 1000000 --days 365 measures the whole year)",
     }
 
 
@@ -1122,6 +1124,7 @@ def format_report(record: dict[str, Any]) -> str:
                     "engine speed-up (wall)",
                     "(CPU)",
                     "floor speed-up",
+                    "engine/scalar floor",
                 ],
                 [
                     [
@@ -1132,6 +1135,7 @@ def format_report(record: dict[str, Any]) -> str:
                         _spread(c["speedup_over_general"], ".2f"),
                         _spread(c["speedup_over_general_cpu"], ".2f"),
                         _spread(c["floor_speedup_over_scalar_floor"], ".2f"),
+                        _spread(c["model_over_scalar_floor"], ".2f"),
                     ]
                     for name, c in lane_cases.items()
                 ],
@@ -1149,7 +1153,8 @@ def format_report(record: dict[str, Any]) -> str:
         "the engine over time of its floor, same paths and steps.\n"
         "  draws: normals N and uniforms U per step; +t: a Student-t factor per step; +path: "
         "draws per path besides (listed above).\n"
-        "  speed-ups: general kernel time / engine time; scalar floor time / lane floor time.\n"
+        "  speed-ups: general kernel time / engine time; scalar floor time / lane floor time. "
+        "engine/scalar floor: the lane kernel's time over the scalar floor's.\n"
         "  on-CPU: the main thread's CPU time over wall time in the engine runs (< 100 %: it was "
         "descheduled).\n  other load: cores kept busy by everything else on the machine (other "
         "processes, hypervisor steal)."

@@ -253,6 +253,42 @@ SCENARIOS: dict[str, tuple[dict[str, Any], set[str]]] = {
         },
         set(),
     ),
+    # the general kernel computes the market DRAW_CHUNK = 1024 steps ahead: 1032 hourly steps
+    # cross a chunk boundary, with a shock window over it (hours 1020-1029)
+    "garch-t-chunk-boundary": (
+        {
+            "horizon_days": 43,
+            "market.price.model": "garch",
+            "market.price.garch": {"alpha": 0.1, "beta": 0.85, "dof": 4.5, "initial_vol": 1.2},
+            "hedge.leverage": 8.0,
+            "market.funding.jump_intensity": 40.0,
+            "market.funding.jump_mean": 0.0004,
+            "market.funding.jump_vol": 0.0006,
+            "shocks": [{"kind": "vol", "day": 42.5, "hours": 10, "multiplier": 2.0}],
+        },
+        set(),
+    ),
+    "regime-chunk-boundary": (
+        {
+            "horizon_days": 43,
+            "market.price.model": "regime",
+            "market.price.regime": {
+                "states": {
+                    "calm": {"vol": 0.8, "transitions": {"stressed": 30.0}},
+                    "stressed": {
+                        "vol": 0.3,
+                        "jump_intensity": 60.0,
+                        "jump_mean": 0.05,
+                        "jump_vol": 0.04,
+                        "stressed": True,
+                        "transitions": {"calm": 50.0},
+                    },
+                }
+            },
+            "shocks": [{"kind": "price", "day": 42.5, "hours": 10, "move": 0.1}],
+        },
+        set(),
+    ),
     # [issue5-funding] shocks and funding realism on the newer price models
     "garch-premium-jumps-shocks": (
         {

@@ -77,6 +77,10 @@ from engine.kernels.rng import ZIG_X, normal, seed_stream, uniform
 # and 8 much slower (LLVM unrolls such a short loop instead of vectorising it).
 LANES = 32  # at most 64: the draw stage returns its rejected lanes as the bits of a uint64
 QUARTER = LANES // 4
+if LANES > 64 or LANES % 4:  # pragma: no cover - a constant
+    raise ValueError(
+        f"LANES = {LANES}: at most 64 (one bit per lane) and a multiple of 4 (quarters)"
+    )
 
 _TWO_M53 = 2.0**-53
 
