@@ -41,7 +41,7 @@ def cpu_info() -> dict[str, Any]:
     try:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
-        usable = os.cpu_count()
+        usable = os.cpu_count() or 1
     try:
         import llvmlite.binding as llvm
 
