@@ -26,6 +26,20 @@ ENGINE_PATHS = 300
 FIRST_PATHS = 6
 LIQUIDATED_PATHS = 6
 
+# block bootstrap of 2021's hourly returns with the funding in force, a 6x short
+BOOTSTRAP_2021: dict[str, Any] = {
+    "market.price.model": "bootstrap",
+    "market.price.history": {
+        "prices": str(DATA_DIR / "eth_usdt_1h_binance_spot.csv"),
+        "funding": str(DATA_DIR / "eth_usdt_perp_funding_8h_binance.csv"),
+        "start": "2021-01-01",
+        "end": "2022-01-01",
+        "mean_block_hours": 48,
+    },
+    "market.funding.model": "historical",
+    "hedge.leverage": 6.0,
+}
+
 SCENARIOS: dict[str, tuple[dict[str, Any], set[str]]] = {
     # name: (overrides of the default scenario, liquidation branches the selection must exercise)
     "default-10d": ({"horizon_days": 10}, set()),
@@ -226,16 +240,7 @@ SCENARIOS: dict[str, tuple[dict[str, Any], set[str]]] = {
     "bootstrap": (
         {
             "horizon_days": 20,
-            "market.price.model": "bootstrap",
-            "market.price.history": {
-                "prices": str(DATA_DIR / "eth_usdt_1h_binance_spot.csv"),
-                "funding": str(DATA_DIR / "eth_usdt_perp_funding_8h_binance.csv"),
-                "start": "2021-01-01",
-                "end": "2022-01-01",
-                "mean_block_hours": 48,
-            },
-            "market.funding.model": "historical",
-            "hedge.leverage": 6.0,
+            **BOOTSTRAP_2021,
         },
         {"endpoint", "intrabar"},
     ),
@@ -365,16 +370,7 @@ SCENARIOS: dict[str, tuple[dict[str, Any], set[str]]] = {
     "bootstrap-shocks": (
         {
             "horizon_days": 20,
-            "market.price.model": "bootstrap",
-            "market.price.history": {
-                "prices": str(DATA_DIR / "eth_usdt_1h_binance_spot.csv"),
-                "funding": str(DATA_DIR / "eth_usdt_perp_funding_8h_binance.csv"),
-                "start": "2021-01-01",
-                "end": "2022-01-01",
-                "mean_block_hours": 48,
-            },
-            "market.funding.model": "historical",
-            "hedge.leverage": 6.0,
+            **BOOTSTRAP_2021,
             "shocks": [
                 {"kind": "price", "day": 4, "hours": 6, "move": 0.2},
                 {"kind": "funding", "day": 7, "hours": 24, "rate": -0.003},
