@@ -61,7 +61,7 @@ from engine.kernels.draws import (  # noqa: F401 - the draw layout, re-exported
     draw_steps,
 )
 from engine.kernels.funding import FUNDING_CONSTANT, FundingParams, funding_rate
-from engine.kernels.lp import PoolParams, amounts, range_fees, risky_share
+from engine.kernels.lp import PoolParams, amounts, position_value, range_fees, risky_share
 from engine.kernels.management import (
     AFTER_LIQUIDATION_REHEDGE,
     ManagementParams,
@@ -82,6 +82,8 @@ from engine.kernels.options import (
 from engine.kernels.perp import (
     POLICY_NONE,
     HedgeParams,
+    band_exceeded,
+    band_tested_without_target,
     bridge_crosses,
     is_below_maintenance,
     log_liquidation_price,
@@ -382,7 +384,11 @@ def _simulate_path(
 
     wealth = value_lp + account - q * price - gas
     peak = max(grid.capital, wealth)
-    max_dd = (peak - wealth) / peak
+    # the maximum drawdown so far is dd_drop / dd_peak (the fall below the running peak and that
+    # peak at the deepest step), compared by cross-multiplying (peaks are positive) and divided
+    # once at the end: no division per step
+    dd_drop = peak - wealth
+    dd_peak = peak
     if keep:
         _record(record, i, 0, price, wealth, value_lp, account - q * price, q, f, regime)
 
@@ -447,27 +453,29 @@ def _simulate_path(
 
             # 4. LP fees over the step, then revalue
             fees += range_fees(sqrt_p, sqrt_new, value_lp, liquidity, sqrt_lower, sqrt_upper, pool)
-            x, y = amounts(sqrt_new, liquidity, sqrt_lower, sqrt_upper)
-            value_lp = x * price_new + y
+            x = amounts(sqrt_new, liquidity, sqrt_lower, sqrt_upper)[0]
+            value_lp = position_value(sqrt_new, price_new, liquidity, sqrt_lower, sqrt_upper)
             if moves_liquidity:
                 fees_u += range_fees(
                     sqrt_p, sqrt_new, value_u, liquidity_u, sqrt_lower, sqrt_upper, pool
                 )
-                x_u, y_u = amounts(sqrt_new, liquidity_u, sqrt_lower, sqrt_upper)
-                value_u = x_u * price_new + y_u
+                x_u = amounts(sqrt_new, liquidity_u, sqrt_lower, sqrt_upper)[0]
+                value_u = position_value(sqrt_new, price_new, liquidity_u, sqrt_lower, sqrt_upper)
 
             # [issue6-venue] a pool exploit in this step takes loss_fraction of the LP's liquidity
             # (and of the unhedged benchmark's: the same pool)
             if k == pool_step:
                 liquidity *= 1.0 - venue.pool_loss
                 loss = value_lp
-                x, y = amounts(sqrt_new, liquidity, sqrt_lower, sqrt_upper)
-                value_lp = x * price_new + y
+                x = amounts(sqrt_new, liquidity, sqrt_lower, sqrt_upper)[0]
+                value_lp = position_value(sqrt_new, price_new, liquidity, sqrt_lower, sqrt_upper)
                 loss -= value_lp
                 if moves_liquidity:
                     liquidity_u *= 1.0 - venue.pool_loss
-                    x_u, y_u = amounts(sqrt_new, liquidity_u, sqrt_lower, sqrt_upper)
-                    value_u = x_u * price_new + y_u
+                    x_u = amounts(sqrt_new, liquidity_u, sqrt_lower, sqrt_upper)[0]
+                    value_u = position_value(
+                        sqrt_new, price_new, liquidity_u, sqrt_lower, sqrt_upper
+                    )
                 pool_exploit_loss += loss
                 insurance_payout += claim_paid(
                     loss,
@@ -486,14 +494,20 @@ def _simulate_path(
                     sqrt_lower, sqrt_upper, liquidity, cost = rerange_position(
                         value_lp, x * price_new, sqrt_new, manage
                     )
-                    x, y = amounts(sqrt_new, liquidity, sqrt_lower, sqrt_upper)
-                    value_lp = x * price_new + y
+                    x = amounts(sqrt_new, liquidity, sqrt_lower, sqrt_upper)[0]
+                    value_lp = position_value(
+                        sqrt_new, price_new, liquidity, sqrt_lower, sqrt_upper
+                    )
                     swap_costs += cost
                     gas += manage.gas_lp
                     if moves_liquidity:  # the unhedged benchmark re-ranges with us
-                        liquidity_u = rerange_position(value_u, x_u * price_new, sqrt_new, manage)[2]
-                        x_u, y_u = amounts(sqrt_new, liquidity_u, sqrt_lower, sqrt_upper)
-                        value_u = x_u * price_new + y_u
+                        liquidity_u = rerange_position(value_u, x_u * price_new, sqrt_new, manage)[
+                            2
+                        ]
+                        x_u = amounts(sqrt_new, liquidity_u, sqrt_lower, sqrt_upper)[0]
+                        value_u = position_value(
+                            sqrt_new, price_new, liquidity_u, sqrt_lower, sqrt_upper
+                        )
                     gas_unhedged += manage.gas_lp
                     n_reranges += 1
                     out_steps = 0
@@ -508,7 +522,11 @@ def _simulate_path(
                 and liquidation_price == 0.0
             ):
                 target = hedge.ratio * x
-                if (reranged and q != target) or rebalance_due(q, target, rebalance_clock[k], hedge):
+                if band_tested_without_target(hedge):
+                    due = band_exceeded(q, sqrt_new, liquidity, sqrt_lower, sqrt_upper, hedge)
+                else:
+                    due = rebalance_due(q, target, rebalance_clock[k], hedge)
+                if (reranged and q != target) or due:
                     traded = target - q
                     cost = hedge.cost_rate * abs(traded) * price_new
                     account += traded * price_new - cost
@@ -528,8 +546,10 @@ def _simulate_path(
                     liquidity, into_margin, cost = transfer_margin(
                         move, value_lp, liquidity, sqrt_new, sqrt_lower, sqrt_upper, swap_cost
                     )
-                    x, y = amounts(sqrt_new, liquidity, sqrt_lower, sqrt_upper)
-                    value_lp = x * price_new + y
+                    x = amounts(sqrt_new, liquidity, sqrt_lower, sqrt_upper)[0]
+                    value_lp = position_value(
+                        sqrt_new, price_new, liquidity, sqrt_lower, sqrt_upper
+                    )
                     account += into_margin
                     if into_margin > 0.0:
                         topped_up += into_margin
@@ -606,8 +626,10 @@ def _simulate_path(
                 if gross > 0.0:
                     cost = swap_cost * share * gross
                     liquidity = liquidity * ((value_lp - gross) / value_lp)
-                    x, y = amounts(sqrt_new, liquidity, sqrt_lower, sqrt_upper)
-                    value_lp = x * price_new + y
+                    x = amounts(sqrt_new, liquidity, sqrt_lower, sqrt_upper)[0]
+                    value_lp = position_value(
+                        sqrt_new, price_new, liquidity, sqrt_lower, sqrt_upper
+                    )
                     account += gross - cost
                     topped_up += gross - cost
                     swap_costs += cost
@@ -670,7 +692,7 @@ def _simulate_path(
                         slack = 1e-9 * abs(peak)
                         w_known = (
                             wealth + high + slack > peak
-                            or peak - (wealth + low - slack) > max_dd * peak
+                            or (peak - (wealth + low - slack)) * dd_peak > dd_drop * peak
                         )
                     if w_known:
                         option_mark = opt_units * strip_value(price, put_k, call_k, left, options)
@@ -680,8 +702,9 @@ def _simulate_path(
                         wealth += option_mark
             if w_known:
                 peak = max(peak, wealth)
-                if peak - wealth > max_dd * peak:
-                    max_dd = (peak - wealth) / peak
+                if (peak - wealth) * dd_peak > dd_drop * peak:
+                    dd_drop = peak - wealth
+                    dd_peak = peak
             if keep:
                 slot = observe_index[k]
                 if slot >= 0:
@@ -710,7 +733,7 @@ def _simulate_path(
     out.liquidation_loss[i] = liquidation_loss
     out.liquidated[i] = liquidated
     out.liquidation_time[i] = liquidation_time
-    out.max_drawdown[i] = max_dd
+    out.max_drawdown[i] = dd_drop / dd_peak
     out.n_rebalances[i] = n_rebalances
     out.final_price[i] = price
     out.final_hedge[i] = q

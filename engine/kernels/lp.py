@@ -54,6 +54,33 @@ def amounts(sqrt_p, liquidity, sqrt_lower, sqrt_upper):  # pragma: no cover - co
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def position_value(sqrt_p, price, liquidity, sqrt_lower, sqrt_upper):  # pragma: no cover
+    """V = x P + y (quote units) of liquidity L on [Pa, Pb] at sqrt(P) = sqrt_p, P = price = sqrt_p^2,
+    with no division that depends on the price: x P = L (sqrt(P) - P / sqrt(Pb)) in the range (x P =
+    L (1/sqrt(P) - 1/sqrt(Pb)) P with P / sqrt(P) = sqrt(P)), L (1/sqrt(Pa) - 1/sqrt(Pb)) P below it
+    and 0 above it. The divisions by the bounds do not change from step to step (a compiler hoists
+    them out of the path loop). v2 (Pa = 0, Pb = inf): V = L sqrt(P) + L sqrt(P). Every kernel values
+    the position with this function, so they agree to the bit."""
+    inverse_upper = 1.0 / sqrt_upper
+    below = liquidity * (1.0 / sqrt_lower - inverse_upper) * price
+    inside = liquidity * (sqrt_p - price * inverse_upper)
+    risky_value = 0.0 if sqrt_p > sqrt_upper else (below if sqrt_p < sqrt_lower else inside)
+    s = min(max(sqrt_p, sqrt_lower), sqrt_upper)
+    return risky_value + liquidity * (s - sqrt_lower)
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def risky_times_sqrt_price(sqrt_p, liquidity, sqrt_lower, sqrt_upper):  # pragma: no cover
+    """x s with s = sqrt(P) clipped to [sqrt(Pa), sqrt(Pb)], with no division that depends on the
+    price: L (1 - s / sqrt(Pb)) in or below the range, 0 above it. The band rebalancing test is
+    written with it (`engine.kernels.perp.band_exceeded`)."""
+    inverse_upper = 1.0 / sqrt_upper  # outside the select: the select then vectorises
+    s = min(max(sqrt_p, sqrt_lower), sqrt_upper)
+    risky_times_s = liquidity * (1.0 - s * inverse_upper)
+    return 0.0 if sqrt_p > sqrt_upper else risky_times_s
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
 def value_per_liquidity(sqrt_p, sqrt_lower, sqrt_upper):  # pragma: no cover - compiled
     """V / L at sqrt(P): the quote value of one unit of liquidity on [Pa, Pb]."""
     x, y = amounts(sqrt_p, 1.0, sqrt_lower, sqrt_upper)

@@ -113,9 +113,7 @@ def market_start(state, market):  # pragma: no cover - compiled
         regime = pick(uniform(state), regimes.initial_cdf)
     elif market.model == REGIME:
         regime = pick(1.0, regimes.initial_cdf)
-    return MarketState(
-        np.log(market.spot), market.garch.initial_ratio, regime, 0, 0.0
-    )
+    return MarketState(np.log(market.spot), market.garch.initial_ratio, regime, 0, 0.0)
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -244,7 +242,11 @@ def market_chunk(
             funding_data[j] = h_funding[h_index]
         if funding_jumps:
             funding_jump[j] = state_jump(
-                draws[j, D_FJUMP_U], draws[j, D_FJUMP_Z], fjump_cdf, funding.jump_mean, funding.jump_vol
+                draws[j, D_FJUMP_U],
+                draws[j, D_FJUMP_Z],
+                fjump_cdf,
+                funding.jump_mean,
+                funding.jump_vol,
             )
         regime_out[j] = regime
 

@@ -21,6 +21,7 @@ import numpy as np
 from numba import njit
 
 from engine.kernels.detmath import log as det_log
+from engine.kernels.lp import risky_times_sqrt_price
 
 POLICY_NONE = 0
 POLICY_PERIODIC = 1
@@ -137,9 +138,28 @@ def is_below_maintenance_flat(account, q, price, maintenance):  # pragma: no cov
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
 def rebalance_due(q, target, due_by_clock, hedge):  # pragma: no cover - compiled
-    """Whether the policy trades the short from q to the target now."""
+    """Whether the policy trades the short from q to the target now (the band test as
+    `band_exceeded` when the band is positive)."""
     if hedge.policy == POLICY_BAND:
         return abs(q - target) > hedge.band * target
     if hedge.policy == POLICY_PERIODIC:
         return due_by_clock and q != target
     return False
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def band_tested_without_target(hedge):  # pragma: no cover - compiled
+    """Whether the policy's test is `band_exceeded` (a positive band), which needs no target: the
+    target h x then has to be computed (a division) only on the steps that trade. With a zero band
+    the exact test q != h x is kept: a flat price must not trade."""
+    return hedge.policy == POLICY_BAND and hedge.band > 0.0
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def band_exceeded(q, sqrt_p, liquidity, sqrt_lower, sqrt_upper, hedge):  # pragma: no cover
+    """The band policy's |q - q*| > band q* for the target q* = h x, multiplied through by the
+    clipped sqrt(P), s > 0: |q s - h (x s)| > band h (x s), where x s = L (1 - s / sqrt(Pb)) needs no
+    division that depends on the price (`lp.risky_times_sqrt_price`)."""
+    s = min(max(sqrt_p, sqrt_lower), sqrt_upper)
+    target_times_s = hedge.ratio * risky_times_sqrt_price(sqrt_p, liquidity, sqrt_lower, sqrt_upper)
+    return abs(q * s - target_times_s) > hedge.band * target_times_s
