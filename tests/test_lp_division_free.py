@@ -72,7 +72,9 @@ def test_position_value_is_x_p_plus_y_to_round_off(pool: str) -> None:
     else:  # every region is reached, and above the range the value is the quote amount exactly
         assert (sqrt_p < sqrt_lower).any() and (sqrt_p > sqrt_upper).any()
         above = sqrt_p > sqrt_upper
-        assert np.array_equal(new[above], np.full(above.sum(), liquidity * (sqrt_upper - sqrt_lower)))
+        assert np.array_equal(
+            new[above], np.full(above.sum(), liquidity * (sqrt_upper - sqrt_lower))
+        )
 
 
 @pytest.mark.parametrize("pool", RANGES)
