@@ -526,6 +526,10 @@ def _simulate_group(
     merton = market.model == MERTON
     rebalancing = hedge.policy != POLICY_NONE
     band_test = band_tested_without_target(hedge)
+    # a v2 (full-range) position: the LP value and the band test with their constant parts known
+    full_range = pool.sqrt_lower == 0.0 and pool.sqrt_upper == np.inf
+    full_range_target = hedge.ratio * pool.liquidity  # h x s for v2
+    full_range_band = hedge.band * full_range_target
     funding_events = grid.funding_events
     rebalance_clock = grid.rebalance_clock
     observe_index = grid.observe_index
@@ -618,19 +622,44 @@ def _simulate_group(
                 _move_barrier(v, lane)
 
         # 4. LP fees over the step, then revalue (without a division: lp.position_value)
-        for lane in range(LANES):
-            sqrt_new = v[F_SQRT_NEW + lane]
-            v[F_FEES + lane] += step_fees(v[F_SQRT_P + lane], sqrt_new, v[F_LP_VALUE + lane], pool)
-            v[F_LP_VALUE + lane] = position_value(
-                sqrt_new, v[F_PRICE_NEW + lane], pool.liquidity, pool.sqrt_lower, pool.sqrt_upper
-            )
+        if full_range:  # v2: position_value's floats for a finite price, V = L s + L s
+            for lane in range(LANES):
+                sqrt_new = v[F_SQRT_NEW + lane]
+                v[F_FEES + lane] += step_fees(
+                    v[F_SQRT_P + lane], sqrt_new, v[F_LP_VALUE + lane], pool
+                )
+                half = pool.liquidity * sqrt_new
+                v[F_LP_VALUE + lane] = half + half
+        else:
+            for lane in range(LANES):
+                sqrt_new = v[F_SQRT_NEW + lane]
+                v[F_FEES + lane] += step_fees(
+                    v[F_SQRT_P + lane], sqrt_new, v[F_LP_VALUE + lane], pool
+                )
+                v[F_LP_VALUE + lane] = position_value(
+                    sqrt_new,
+                    v[F_PRICE_NEW + lane],
+                    pool.liquidity,
+                    pool.sqrt_lower,
+                    pool.sqrt_upper,
+                )
 
         # 5. rebalancing policy: the band test without the target (perp.band_exceeded), so the
         # target's division is made on the steps that trade only
         if rebalancing:
             clock = rebalance_clock[k]
             due = 0
-            if band_test:
+            if band_test and full_range:  # v2: band_exceeded's floats, x s = L
+                for lane in range(LANES):
+                    trades = (
+                        v[F_LIQUIDATED + lane] == 0.0
+                        and v[F_LIQ_PRICE + lane] == 0.0
+                        and abs(v[F_HEDGE + lane] * v[F_SQRT_NEW + lane] - full_range_target)
+                        > full_range_band
+                    )
+                    v[F_FLAG + lane] = 1.0 if trades else 0.0
+                    due += np.int64(trades)
+            elif band_test:
                 # perp.band_exceeded, written out: behind an inlined call LLVM left this loop
                 # scalar (measured 1.3x slower in all)
                 for lane in range(LANES):
