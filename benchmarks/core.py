@@ -225,6 +225,7 @@ class Settings:
     compile_repeats: int  # cold/warm probe pairs
     check_paths: int  # paths of the pre-timing check runs
     block_paths: int  # task size of the parallel run
+    parallel_paths: int  # paths of the parallel run
     measure_compile: bool
     quick: bool
     numpy: bool = True  # the engine vs numpy section
@@ -249,6 +250,11 @@ FULL: dict[str, Any] = {
     "numpy_repeats": 5,
     "numpy_check_paths": 20000,
     "memory_paths": 1_000_000,
+    # the parallel run: 8 tasks of the engine's default size (DEFAULT_BLOCK_PATHS), what a run
+    # with default settings gives each worker; 1024-path tasks (about 25 ms each at 85 M
+    # path-steps/s) measured the dask scheduling and result assembly more than the engine
+    "parallel_paths": 8 * DEFAULT_BLOCK_PATHS,
+    "parallel_block_paths": DEFAULT_BLOCK_PATHS,
 }
 QUICK: dict[str, Any] = {
     "paths": 256,
@@ -838,7 +844,7 @@ def measure_numpy(settings: Settings, check: dict[str, Any]) -> dict[str, Any]:
 
 
 def measure_parallel(settings: Settings, done: list[checks.Check]) -> dict[str, Any]:
-    n = settings.paths
+    n = settings.parallel_paths
     scn = engine.load_scenario(None, overrides={"paths": n})
     warm = engine.load_scenario(None, overrides={"paths": min(n, 64)})
     engine.simulate(warm, workers=2, block_paths=max(1, min(n, 64) // 2))
@@ -1263,7 +1269,14 @@ def parse_args(argv: Sequence[str]) -> tuple[Settings, Path]:
     parser.add_argument(
         "--block-paths",
         type=int,
-        help="task size of the parallel run (default: paths / 8, so both workers stay busy)",
+        help=f"task size of the parallel run (default {FULL['parallel_block_paths']}, the engine's; "
+        "with --quick or --paths: the parallel paths / 8)",
+    )
+    parser.add_argument(
+        "--parallel-paths",
+        type=int,
+        help=f"paths of the parallel run (default {FULL['parallel_paths']}: 8 tasks of the engine's "
+        "default size; with --quick or --paths: the timed paths)",
     )
     parser.add_argument("--no-compile", action="store_true", help="skip the compile-time probes")
     parser.add_argument(
@@ -1311,6 +1324,13 @@ def parse_args(argv: Sequence[str]) -> tuple[Settings, Path]:
     base = QUICK if args.quick else FULL
     paths = args.paths if args.paths is not None else base["paths"]
     repeats = args.repeats if args.repeats is not None else base["repeats"]
+    # --quick or --paths size the parallel run like the timed ones (8 tasks of paths / 8)
+    sized_by_paths = args.quick or args.paths is not None
+    parallel_paths = (
+        args.parallel_paths
+        if args.parallel_paths is not None
+        else (paths if sized_by_paths else base["parallel_paths"])
+    )
     settings = Settings(
         paths=paths,
         repeats=repeats,
@@ -1322,7 +1342,12 @@ def parse_args(argv: Sequence[str]) -> tuple[Settings, Path]:
             args.compile_repeats if args.compile_repeats is not None else base["compile_repeats"]
         ),
         check_paths=args.check_paths if args.check_paths is not None else base["check_paths"],
-        block_paths=args.block_paths if args.block_paths is not None else max(1, paths // 8),
+        parallel_paths=parallel_paths,
+        block_paths=(
+            args.block_paths
+            if args.block_paths is not None
+            else (max(1, parallel_paths // 8) if sized_by_paths else base["parallel_block_paths"])
+        ),
         measure_compile=not args.no_compile,
         quick=args.quick,
         numpy=not args.no_numpy,
@@ -1345,6 +1370,7 @@ def parse_args(argv: Sequence[str]) -> tuple[Settings, Path]:
         "parallel_repeats",
         "check_paths",
         "block_paths",
+        "parallel_paths",
         "numpy_repeats",
     ):
         if getattr(settings, name) < 1:
