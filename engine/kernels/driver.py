@@ -501,9 +501,9 @@ def _simulate_path(
                     swap_costs += cost
                     gas += manage.gas_lp
                     if moves_liquidity:  # the unhedged benchmark re-ranges with us
-                        liquidity_u = rerange_position(value_u, x_u * price_new, sqrt_new, manage)[
-                            2
-                        ]
+                        _, _, liquidity_u, _ = rerange_position(
+                            value_u, x_u * price_new, sqrt_new, manage
+                        )
                         x_u = amounts(sqrt_new, liquidity_u, sqrt_lower, sqrt_upper)[0]
                         value_u = position_value(
                             sqrt_new, price_new, liquidity_u, sqrt_lower, sqrt_upper

@@ -58,9 +58,10 @@ def position_value(sqrt_p, price, liquidity, sqrt_lower, sqrt_upper):  # pragma:
     """V = x P + y (quote units) of liquidity L on [Pa, Pb] at sqrt(P) = sqrt_p, P = price = sqrt_p^2,
     with no division that depends on the price: x P = L (sqrt(P) - P / sqrt(Pb)) in the range (x P =
     L (1/sqrt(P) - 1/sqrt(Pb)) P with P / sqrt(P) = sqrt(P)), L (1/sqrt(Pa) - 1/sqrt(Pb)) P below it
-    and 0 above it. The divisions by the bounds do not change from step to step (a compiler hoists
-    them out of the path loop). v2 (Pa = 0, Pb = inf): V = L sqrt(P) + L sqrt(P). Every kernel values
-    the position with this function, so they agree to the bit."""
+    and 0 above it. The divisions by the bounds do not depend on the price: with a fixed range the
+    compiler hoists them out of the path loop. v2 (Pa = 0, Pb = inf, 1/sqrt(Pa) = inf unused): V =
+    L sqrt(P) + L sqrt(P). Every kernel values the position with this function, so they agree to
+    the bit."""
     inverse_upper = 1.0 / sqrt_upper
     below = liquidity * (1.0 / sqrt_lower - inverse_upper) * price
     inside = liquidity * (sqrt_p - price * inverse_upper)
