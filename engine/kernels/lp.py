@@ -75,7 +75,7 @@ def risky_times_sqrt_price(sqrt_p, liquidity, sqrt_lower, sqrt_upper):  # pragma
     """x s with s = sqrt(P) clipped to [sqrt(Pa), sqrt(Pb)], with no division that depends on the
     price: L (1 - s / sqrt(Pb)) in or below the range, 0 above it. The band rebalancing test is
     written with it (`engine.kernels.perp.band_exceeded`)."""
-    inverse_upper = 1.0 / sqrt_upper  # outside the select: the select then vectorises
+    inverse_upper = 1.0 / sqrt_upper
     s = min(max(sqrt_p, sqrt_lower), sqrt_upper)
     risky_times_s = liquidity * (1.0 - s * inverse_upper)
     return 0.0 if sqrt_p > sqrt_upper else risky_times_s

@@ -138,8 +138,8 @@ def is_below_maintenance_flat(account, q, price, maintenance):  # pragma: no cov
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
 def rebalance_due(q, target, due_by_clock, hedge):  # pragma: no cover - compiled
-    """Whether the policy trades the short from q to the target now (the band test as
-    `band_exceeded` when the band is positive)."""
+    """Whether the policy trades the short from q to the target now. The kernels test a positive
+    band by `band_exceeded` instead (`band_tested_without_target`), which needs no target."""
     if hedge.policy == POLICY_BAND:
         return abs(q - target) > hedge.band * target
     if hedge.policy == POLICY_PERIODIC:
