@@ -143,13 +143,20 @@ def in_range(sqrt_p, pool):  # pragma: no cover - compiled
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def apr_fees(sqrt_before, value_before, pool):  # pragma: no cover - compiled
+    """The APR fee model's income over one step, quote units: the step's share of the APR on the
+    value at the step's start, earned if the price was in the range."""
+    return pool.fee_apr_dt * value_before if in_range(sqrt_before, pool) else 0.0
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
 def step_fees(sqrt_before, sqrt_after, value_before, pool):  # pragma: no cover - compiled
     """Fee income over one step from P_before to P_after, quote units."""
     if pool.fee_model == FEES_NONE:
         return 0.0
-    earning = in_range(sqrt_before, pool)
     if pool.fee_model == FEES_APR:
-        return pool.fee_apr_dt * value_before if earning else 0.0
+        return apr_fees(sqrt_before, value_before, pool)
+    earning = in_range(sqrt_before, pool)
     volume = abs(quote_amount(sqrt_after, pool) - quote_amount(sqrt_before, pool))
     noise = pool.noise_fee_dt * value_before if earning else 0.0
     return pool.fee_tier * volume + noise
