@@ -3,11 +3,13 @@
     python -m benchmarks.scale efficiency      # parallel efficiency 1 vs 2 workers, task overhead
     python -m benchmarks.scale big --paths 1000000 --days 365   # the issue's 1M-path year
 
-`efficiency` times the same run (default scenario, 32768 paths, 365 days hourly, 16 tasks) with a
-1-thread and a 2-thread LocalCluster, interleaved (1, 2, 1, 2, ...), each call the whole
-`run_to_store`: store creation, tasks, summary, completion mark. `efficiency = t1 / (2 t2)` per
-pair. Per-task overhead: a run of near-empty tasks (1 step, 16 paths per task) divided by its task
-count, and the extra time of the same 8192-path run cut into 128 tasks rather than 8.
+`efficiency` times the same run (default scenario, 32768 paths, 365 days hourly, in the engine's
+default task size unless `--tasks` splits it) with a 1-thread and a 2-thread LocalCluster,
+interleaved (1, 2, 1, 2, ...), each on a cluster of its own started for it (as `lphedge run` does),
+each call the whole `run_to_store`: store creation, tasks, summary, completion mark.
+`efficiency = t1 / (2 t2)` per pair. Per-task overhead: a run of near-empty tasks (1 step, 16 paths
+per task) divided by its task count, and the extra time of the same 8192-path run cut into 128
+tasks rather than 8.
 
 `big` runs the command line (`python -m engine.cli run`) in a child process and reports its wall
 time and peak resident memory (`getrusage(RUSAGE_CHILDREN).ru_maxrss`: the largest child, which is
@@ -21,6 +23,7 @@ this VM's speed drifts by up to 2x, so read the ratios).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -30,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -55,29 +58,34 @@ def _summary(values: Sequence[float]) -> dict[str, Any]:
     }
 
 
-def _local_client(threads: int) -> tuple[Any, Any]:
+@contextlib.contextmanager
+def _local_client(threads: int, warm: Any, tmp: Path) -> Iterator[Any]:
+    """A client of a LocalCluster of `threads` thread workers in this process, as `lphedge run`
+    makes one, after a small warm-up run on it. One at a time: a second in-process cluster left
+    running beside it took 0.7 s more of a 2.8 s run (its event loops compete for the GIL)."""
     from distributed import Client, LocalCluster
 
-    cluster = LocalCluster(
-        n_workers=1, threads_per_worker=threads, processes=False, dashboard_address=":0"
-    )
-    return cluster, Client(cluster)
+    from engine.runner import run_to_store
+
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=threads, processes=False, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        run_to_store(warm, tmp / "warm", block_paths=16, client=client, overwrite=True)
+        yield client
 
 
 def efficiency(args: argparse.Namespace) -> dict[str, Any]:
-    from engine.runner import run_to_store
+    from engine.runner import make_plan, run_to_store
 
     scn = engine.load_scenario(None, {"paths": args.paths, "horizon_days": args.days})
-    block = max(1, args.paths // args.tasks)
+    block = max(1, args.paths // args.tasks) if args.tasks else make_plan(scn).block_paths
     path_steps = scn.paths * scn.n_steps
-    clusters = {w: _local_client(w) for w in (1, 2)}
     tmp = Path(tempfile.mkdtemp(prefix="lphedge-scale-"))
+    warm = engine.load_scenario(scn, {"paths": 64})
     try:
-        log("warm-up")
-        warm = engine.load_scenario(scn, {"paths": 64})
-        for _, c in clusters.values():
-            run_to_store(warm, tmp / "warm", block_paths=16, client=c, overwrite=True)
-
         times: dict[int, list[float]] = {1: [], 2: []}
         task_times: dict[int, list[float]] = {1: [], 2: []}
         cores: dict[int, list[float]] = {1: [], 2: []}
@@ -85,14 +93,15 @@ def efficiency(args: argparse.Namespace) -> dict[str, Any]:
         for r in range(args.repeats):
             for w in (1, 2):
                 log(f"parallel: repeat {r + 1}/{args.repeats}, {w} worker(s)")
-                sample, report = measure(
-                    run_to_store,
-                    scn,
-                    tmp / f"p{w}",
-                    block_paths=block,
-                    client=clusters[w][1],
-                    overwrite=True,
-                )
+                with _local_client(w, warm, tmp) as client:
+                    sample, report = measure(
+                        run_to_store,
+                        scn,
+                        tmp / f"p{w}",
+                        block_paths=block,
+                        client=client,
+                        overwrite=True,
+                    )
                 times[w].append(sample.wall)
                 task_times[w].append(report.elapsed_s)
                 cores[w].append(sample.process_cores)
@@ -106,45 +115,29 @@ def efficiency(args: argparse.Namespace) -> dict[str, Any]:
         tiny = engine.load_scenario(
             tiny, {"output.observe_every_hours": 1, "hedge.rebalance.every_hours": 1}
         )
-        empty = []
-        for r in range(args.repeats):
-            log(f"task overhead: repeat {r + 1}/{args.repeats}, {args.overhead_tasks} empty tasks")
-            sample, report = measure(
-                run_to_store,
-                tiny,
-                tmp / "tiny",
-                block_paths=16,
-                client=clusters[1][1],
-                overwrite=True,
-            )
-            empty.append(report.elapsed_s / report.tasks_total)
-
-        # the same 8192-path run in 8 and in 128 tasks, 1 worker
         mid = engine.load_scenario(None, {"paths": 8192, "horizon_days": args.days})
+        empty = []
         extra = []
-        for r in range(args.repeats):
-            log(f"task overhead: repeat {r + 1}/{args.repeats}, 8 vs 128 tasks")
-            few, _ = measure(
-                run_to_store,
-                mid,
-                tmp / "few",
-                block_paths=1024,
-                client=clusters[1][1],
-                overwrite=True,
-            )
-            many, _ = measure(
-                run_to_store,
-                mid,
-                tmp / "many",
-                block_paths=64,
-                client=clusters[1][1],
-                overwrite=True,
-            )
-            extra.append((many.wall - few.wall) / (128 - 8))
+        with _local_client(1, warm, tmp) as client:
+            for r in range(args.repeats):
+                log(
+                    f"task overhead: repeat {r + 1}/{args.repeats}, {args.overhead_tasks} empty tasks"
+                )
+                sample, report = measure(
+                    run_to_store, tiny, tmp / "tiny", block_paths=16, client=client, overwrite=True
+                )
+                empty.append(report.elapsed_s / report.tasks_total)
+            # the same 8192-path run in 8 and in 128 tasks, 1 worker
+            for r in range(args.repeats):
+                log(f"task overhead: repeat {r + 1}/{args.repeats}, 8 vs 128 tasks")
+                few, _ = measure(
+                    run_to_store, mid, tmp / "few", block_paths=1024, client=client, overwrite=True
+                )
+                many, _ = measure(
+                    run_to_store, mid, tmp / "many", block_paths=64, client=client, overwrite=True
+                )
+                extra.append((many.wall - few.wall) / (128 - 8))
     finally:
-        for cluster, client in clusters.values():
-            client.close()
-            cluster.close()
         shutil.rmtree(tmp, ignore_errors=True)
     return {
         "scenario": "default",
@@ -229,7 +222,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     e = sub.add_parser("efficiency", help="parallel efficiency 1 vs 2 workers, task overhead")
     e.add_argument("--paths", type=int, default=32768)
     e.add_argument("--days", type=float, default=365.0)
-    e.add_argument("--tasks", type=int, default=16, help="tasks of the timed run")
+    e.add_argument(
+        "--tasks",
+        type=int,
+        default=0,
+        help="tasks of the timed run (default 0: the engine's default task size)",
+    )
     e.add_argument("--repeats", type=int, default=3)
     e.add_argument("--overhead-tasks", type=int, default=128)
     b = sub.add_parser("big", help="the 1M-path year: wall time and peak memory of the CLI")

@@ -351,7 +351,8 @@ BlockOption = Annotated[
     typer.Option(
         "--block-paths",
         min=1,
-        help=f"Paths per task (default {DEFAULT_BLOCK_PATHS}); changes no result.",
+        help=f"Paths per task (default: a multiple of {DEFAULT_BLOCK_PATHS} giving each task about "
+        "3e7 path-steps, with at least 8 tasks in the run); changes no result.",
     ),
 ]
 ResumeOption = Annotated[

@@ -20,7 +20,15 @@ from typer.testing import CliRunner
 import engine
 from engine import cli, store
 from engine.errors import InputError
-from engine.runner import done_flags, make_plan, run_to_store
+from engine.runner import (
+    MIN_TASKS,
+    TASK_PATH_STEPS,
+    default_block_paths,
+    done_flags,
+    make_plan,
+    run_to_store,
+)
+from engine.simulate import DEFAULT_BLOCK_PATHS
 from engine.store import read_results
 
 REPO = Path(__file__).resolve().parents[1]
@@ -373,6 +381,38 @@ def test_plan_tasks_cover_every_path_once(swept: engine.Scenario) -> None:
         blocks = [(t.first_path, t.n_paths) for t in tasks if t.point == p]
         assert blocks == [(0, 128), (128, 128), (256, 44)]
     assert sum(t.n_record for t in tasks) == 6 * 5
+
+
+@pytest.mark.parametrize(
+    ("paths", "n_steps", "n_points"),
+    [
+        (100_000, 2160, 1),
+        (1_000_000, 8760, 1),
+        (10_000, 2160, 1),
+        (100_000, 2160, 50),
+        (100, 24, 1),
+        (5_000_000, 24, 1),
+        (40_000, 24, 3),
+    ],
+)
+def test_default_task_size(paths: int, n_steps: int, n_points: int) -> None:
+    """A multiple of DEFAULT_BLOCK_PATHS, at least one. Above one unit: MIN_TASKS full tasks in
+    the run, and no unit more than TASK_PATH_STEPS of work asks; short of that work only where a
+    unit more would leave fewer than MIN_TASKS full tasks."""
+    block = default_block_paths(paths, n_steps, n_points)
+    unit = DEFAULT_BLOCK_PATHS
+    assert block % unit == 0 and block >= unit
+    if block > unit:
+        assert n_points * (paths // block) >= MIN_TASKS
+        assert (block - unit) * n_steps < TASK_PATH_STEPS
+        if block * n_steps < TASK_PATH_STEPS:
+            assert n_points * (paths // (block + unit)) < MIN_TASKS
+
+
+def test_make_plan_defaults_to_the_work_sized_task(small: engine.Scenario) -> None:
+    scn = small.model_copy(update={"paths": 100_000})
+    assert make_plan(scn).block_paths == default_block_paths(100_000, scn.n_steps) == 12_288
+    assert make_plan(scn, 777).block_paths == 777
 
 
 def test_cli_on_a_cluster(client, small_ds: xr.Dataset, tmp_path: Path) -> None:
