@@ -18,7 +18,7 @@ step is split into
 * the rebalancing test (band/periodic policy) on every lane, with its trades made lane by lane
   on the lanes that trade (a bit mask, as for the redraws below): 0.12 % of path-steps in the
   default scenario, 9 % on a v3 range. Every lane making the trade under selects, as an earlier
-  version did, cost 4 % of the default kernel's time (LLVM left that loop scalar);
+  version did, cost 3-4 % of the default kernel's time (LLVM left that loop scalar);
 * scalar fix-ups, lane by lane, for the rare events, run right after the stage that detected them:
   a step where one of a lane's normals needs the ziggurat's wedge or tail (3 % of GBM steps) is
   redrawn from that lane's stream state at the start of the step by the scalar generator
