@@ -45,7 +45,8 @@ from benchmarks.timing import Sample, measure
 from engine.dispatch import unsupported_keys
 from engine.kernels.lanes import LANES
 from engine.params import kernel_inputs
-from engine.simulate import DEFAULT_BLOCK_PATHS, run_block
+from engine.runner import default_block_paths
+from engine.simulate import run_block
 
 SCHEMA = "lphedge-benchmarks/1"
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -239,6 +240,9 @@ class Settings:
     memory_days: float = 1.0
 
 
+_DEFAULT = engine.load_scenario(None)
+DEFAULT_SCENARIO_BLOCK_PATHS = default_block_paths(_DEFAULT.paths, _DEFAULT.n_steps)
+
 # defaults: about 1.5 minutes on a 2-core 2.5 GHz VM; quick: small sizes for tests
 FULL: dict[str, Any] = {
     "paths": 8192,
@@ -250,11 +254,12 @@ FULL: dict[str, Any] = {
     "numpy_repeats": 5,
     "numpy_check_paths": 20000,
     "memory_paths": 1_000_000,
-    # the parallel run: 8 tasks of the engine's default size (DEFAULT_BLOCK_PATHS), what a run
-    # with default settings gives each worker; 1024-path tasks (about 25 ms each at 85 M
-    # path-steps/s) measured the dask scheduling and result assembly more than the engine
-    "parallel_paths": 8 * DEFAULT_BLOCK_PATHS,
-    "parallel_block_paths": DEFAULT_BLOCK_PATHS,
+    # the parallel run: 8 tasks of the size the engine gives the default scenario's tasks
+    # (engine.runner.default_block_paths: 12,288 paths), what a run with default settings gives
+    # each worker; 1024-path tasks (about 25 ms each at 85 M path-steps/s) measured the dask
+    # scheduling and result assembly more than the engine, and 4096-path ones partly so
+    "parallel_paths": 8 * DEFAULT_SCENARIO_BLOCK_PATHS,
+    "parallel_block_paths": DEFAULT_SCENARIO_BLOCK_PATHS,
 }
 QUICK: dict[str, Any] = {
     "paths": 256,
@@ -876,7 +881,7 @@ def measure_parallel(settings: Settings, done: list[checks.Check]) -> dict[str, 
         "n_paths": n,
         "n_steps": scn.n_steps,
         "block_paths": settings.block_paths,
-        "engine_default_block_paths": DEFAULT_BLOCK_PATHS,
+        "engine_default_block_paths": DEFAULT_SCENARIO_BLOCK_PATHS,
         "n_blocks": math.ceil(n / settings.block_paths),
         "workers_1_s": summary(t1),
         "workers_2_s": summary(t2),
@@ -1276,7 +1281,7 @@ def parse_args(argv: Sequence[str]) -> tuple[Settings, Path]:
         "--parallel-paths",
         type=int,
         help=f"paths of the parallel run (default {FULL['parallel_paths']}: 8 tasks of the engine's "
-        "default size; with --quick or --paths: the timed paths)",
+        "default size for the default scenario; with --quick or --paths: the timed paths)",
     )
     parser.add_argument("--no-compile", action="store_true", help="skip the compile-time probes")
     parser.add_argument(

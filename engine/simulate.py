@@ -106,7 +106,7 @@ def simulate(
     paths: int | None = None,
     seed: int | None = None,
     *,
-    block_paths: int = DEFAULT_BLOCK_PATHS,
+    block_paths: int | None = None,
     workers: int | None = None,
     scheduler: str = "threads",
     client: Any = None,
@@ -115,7 +115,8 @@ def simulate(
     swept key, named by the dotted key, when the scenario has a `sweep`).
 
     `scenario` is a `Scenario`, a mapping, a YAML path or shipped name, or None for the default.
-    `paths` and `seed` override the scenario's. `block_paths` is the task size; `workers` the
+    `paths` and `seed` override the scenario's. `block_paths` is the task size (default:
+    `engine.runner.default_block_paths`, as `run_to_store`'s); `workers` the
     number of dask workers (default: every core); `scheduler` a local dask scheduler name
     ("threads", "processes", "synchronous"); `client` a `dask.distributed.Client` to run the tasks
     on instead (e.g. connected to a cluster). None of these changes a single number. The whole
@@ -124,7 +125,7 @@ def simulate(
     from engine.runner import compute_block, dataset_layout, make_plan, run_tasks
 
     scn = _resolve(scenario, paths, seed)
-    if block_paths < 1:
+    if block_paths is not None and block_paths < 1:
         raise InputError("block_paths", block_paths, "must be at least 1")
     plan = make_plan(scn, block_paths)
     tasks = plan.tasks()

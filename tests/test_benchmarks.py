@@ -24,7 +24,8 @@ from benchmarks.floor import floor_draws, run_floor, run_model_floor
 from engine.dispatch import supports
 from engine.params import kernel_inputs
 from engine.risk import ATTRIBUTION
-from engine.simulate import DEFAULT_BLOCK_PATHS, run_block
+from engine.runner import default_block_paths
+from engine.simulate import run_block
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SUMMARY_KEYS = {"median", "min", "max", "values"}
@@ -205,10 +206,11 @@ def test_quick_and_full_settings() -> None:
     custom, path = parse_args(["--quick", "--paths", "100", "--json", "x.json", "--no-compile"])
     assert custom.paths == 100 and custom.block_paths == 12 and not custom.measure_compile
     assert custom.parallel_paths == 100
-    # the full run times the parallel case on 8 tasks of the engine's default size
-    assert (
-        full.block_paths == DEFAULT_BLOCK_PATHS and full.parallel_paths == 8 * DEFAULT_BLOCK_PATHS
-    )
+    # the full run times the parallel case on 8 tasks of the engine's default size for the
+    # default scenario
+    default = engine.load_scenario(None)
+    assert full.block_paths == default_block_paths(default.paths, default.n_steps) == 12_288
+    assert full.parallel_paths == 8 * full.block_paths
     assert custom.parallel_repeats == 2 * custom.repeats - 1
     assert path == Path("x.json")
     assert full.numpy and quick.numpy

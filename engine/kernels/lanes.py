@@ -353,40 +353,6 @@ def _move_barrier(v, lane):  # pragma: no cover - compiled
     v[F_LOG_BARRIER + lane] = barrier if v[F_MOVES + lane] != 0.0 else v[F_LOG_BARRIER + lane]
 
 
-@njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def _add_apr_fees(v, lane, pool):  # pragma: no cover - compiled
-    """Stage 4's fees under the APR model (lp.apr_fees, as lp.step_fees computes them)."""
-    v[F_FEES + lane] += apr_fees(v[F_SQRT_P + lane], v[F_LP_VALUE + lane], pool)
-
-
-@njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def _add_step_fees(v, lane, pool):  # pragma: no cover - compiled
-    """Stage 4's fees under any fee model (lp.step_fees)."""
-    v[F_FEES + lane] += step_fees(
-        v[F_SQRT_P + lane], v[F_SQRT_NEW + lane], v[F_LP_VALUE + lane], pool
-    )
-
-
-@njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def _revalue(v, lane, pool):  # pragma: no cover - compiled
-    """The LP's value at the step's new price (lp.position_value: no division)."""
-    v[F_LP_VALUE + lane] = position_value(
-        v[F_SQRT_NEW + lane],
-        v[F_PRICE_NEW + lane],
-        pool.liquidity,
-        pool.sqrt_lower,
-        pool.sqrt_upper,
-    )
-
-
-@njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def _revalue_full_range(v, lane, pool):  # pragma: no cover - compiled
-    """_revalue for a v2 (full-range) position: position_value's floats for a finite price,
-    V = L s + L s."""
-    half = pool.liquidity * v[F_SQRT_NEW + lane]
-    v[F_LP_VALUE + lane] = half + half
-
-
 @njit(nogil=True, cache=True, error_model="numpy")
 def _trade_lanes(v, trading, pool, hedge):  # pragma: no cover - compiled
     """The driver's rebalancing trade on the lanes set in the bit mask `trading`, lane by lane:
@@ -654,24 +620,45 @@ def _simulate_group(
                 _move_barrier(v, lane)
 
         # 4. LP fees over the step, then revalue (without a division: lp.position_value); one
-        # loop per fee model and pool kind: in one loop, LLVM computed step_fees' arbitrage
-        # volume on every lane for the APR model too (the kernel ran 7 % slower so, measured)
-        if apr and full_range:
+        # loop per fee model and pool kind, written out: in one loop, LLVM computed step_fees'
+        # arbitrage volume on every lane for the APR model too (the kernel ran 7 % slower so),
+        # and behind inlined helpers that update `v` it vectorised the v3 loop worse (measured)
+        if apr and full_range:  # v2: position_value's floats for a finite price, V = L s + L s
             for lane in range(LANES):
-                _add_apr_fees(v, lane, pool)
-                _revalue_full_range(v, lane, pool)
-        elif apr:
-            for lane in range(LANES):
-                _add_apr_fees(v, lane, pool)
-                _revalue(v, lane, pool)
+                v[F_FEES + lane] += apr_fees(v[F_SQRT_P + lane], v[F_LP_VALUE + lane], pool)
+                half = pool.liquidity * v[F_SQRT_NEW + lane]
+                v[F_LP_VALUE + lane] = half + half
         elif full_range:
             for lane in range(LANES):
-                _add_step_fees(v, lane, pool)
-                _revalue_full_range(v, lane, pool)
+                sqrt_new = v[F_SQRT_NEW + lane]
+                v[F_FEES + lane] += step_fees(
+                    v[F_SQRT_P + lane], sqrt_new, v[F_LP_VALUE + lane], pool
+                )
+                half = pool.liquidity * sqrt_new
+                v[F_LP_VALUE + lane] = half + half
+        elif apr:
+            for lane in range(LANES):
+                v[F_FEES + lane] += apr_fees(v[F_SQRT_P + lane], v[F_LP_VALUE + lane], pool)
+                v[F_LP_VALUE + lane] = position_value(
+                    v[F_SQRT_NEW + lane],
+                    v[F_PRICE_NEW + lane],
+                    pool.liquidity,
+                    pool.sqrt_lower,
+                    pool.sqrt_upper,
+                )
         else:
             for lane in range(LANES):
-                _add_step_fees(v, lane, pool)
-                _revalue(v, lane, pool)
+                sqrt_new = v[F_SQRT_NEW + lane]
+                v[F_FEES + lane] += step_fees(
+                    v[F_SQRT_P + lane], sqrt_new, v[F_LP_VALUE + lane], pool
+                )
+                v[F_LP_VALUE + lane] = position_value(
+                    sqrt_new,
+                    v[F_PRICE_NEW + lane],
+                    pool.liquidity,
+                    pool.sqrt_lower,
+                    pool.sqrt_upper,
+                )
 
         # 5. rebalancing policy: the band test without the target (perp.band_exceeded), so the
         # target's division is made on the steps that trade only
