@@ -857,10 +857,17 @@ def measure_parallel(settings: Settings, done: list[checks.Check]) -> dict[str, 
     twos: list[Sample] = []
     for r in range(settings.parallel_repeats):
         log(f"parallel: repeat {r + 1}/{settings.parallel_repeats}")
-        sample, one = measure(engine.simulate, scn, block_paths=settings.block_paths, workers=1)
-        ones.append(sample)
-        sample, two = measure(engine.simulate, scn, block_paths=settings.block_paths, workers=2)
-        twos.append(sample)
+        # 1 worker then 2, then 2 then 1, ...: a drift of the VM's speed (it moves by 30 % within a
+        # minute) or a slowdown after sustained load does not favour one worker count
+        for workers in (1, 2) if r % 2 == 0 else (2, 1):
+            sample, result = measure(
+                engine.simulate, scn, block_paths=settings.block_paths, workers=workers
+            )
+            (ones if workers == 1 else twos).append(sample)
+            if workers == 1:
+                one = result
+            else:
+                two = result
         check = checks.identical_outputs(
             {k: one[k].values for k in one.data_vars},
             {k: two[k].values for k in two.data_vars},
@@ -1180,7 +1187,7 @@ def format_report(record: dict[str, Any]) -> str:
         "",
         f"Parallel: engine.simulate, threads scheduler, {par['n_paths']} paths in "
         f"{par['n_blocks']} blocks of {par['block_paths']}, {s['parallel_repeats']} repeats "
-        "(1 worker, 2 workers, ...)",
+        "(pairs in the order 1, 2 then 2, 1, ...)",
     ]
     out.append(
         _table(
