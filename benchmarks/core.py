@@ -857,8 +857,8 @@ def measure_parallel(settings: Settings, done: list[checks.Check]) -> dict[str, 
     twos: list[Sample] = []
     for r in range(settings.parallel_repeats):
         log(f"parallel: repeat {r + 1}/{settings.parallel_repeats}")
-        # 1 worker then 2, then 2 then 1, ...: a drift of the VM's speed (it moves by 30 % within a
-        # minute) or a slowdown after sustained load does not favour one worker count
+        # 1 worker then 2, then 2 then 1, ...: a drift of the VM's speed (it moved by 30-50 %
+        # within a minute) or a slowdown after sustained load does not favour one worker count
         for workers in (1, 2) if r % 2 == 0 else (2, 1):
             sample, result = measure(
                 engine.simulate, scn, block_paths=settings.block_paths, workers=workers
