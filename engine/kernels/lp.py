@@ -60,8 +60,8 @@ def position_value(sqrt_p, price, liquidity, sqrt_lower, sqrt_upper):  # pragma:
     L (1/sqrt(P) - 1/sqrt(Pb)) P with P / sqrt(P) = sqrt(P)), L (1/sqrt(Pa) - 1/sqrt(Pb)) P below it
     and 0 above it. The divisions by the bounds do not depend on the price: with a fixed range the
     compiler hoists them out of the path loop. v2 (Pa = 0, Pb = inf, 1/sqrt(Pa) = inf unused): V =
-    L sqrt(P) + L sqrt(P). Every kernel values the position with this function, so they agree to
-    the bit."""
+    L sqrt(P) + L sqrt(P). Every kernel values the position with this function (the lane kernel's
+    v2 loop writes out those same floats, `L s + L s`), so they agree to the bit."""
     inverse_upper = 1.0 / sqrt_upper
     below = liquidity * (1.0 / sqrt_lower - inverse_upper) * price
     inside = liquidity * (sqrt_p - price * inverse_upper)
