@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from lane_cases import LANE_CASES as CASES
+from lane_cases import LANE_HORIZON_DAYS as HORIZON
 from numba import njit
 
 import engine
@@ -28,62 +30,9 @@ from engine.params import kernel_inputs
 from engine.scenario import PoolSpec, Scenario, load_scenario
 from engine.simulate import run_block
 
-# (shipped scenario, overrides): every feature value the lane kernel supports, and the rare events
-# its scalar fix-ups handle (liquidations by bridge, jump and funding; band and periodic trades;
-# v3 out of range; the ziggurat's slow paths, ~3 % of steps)
-CASES: dict[str, tuple[str | None, dict[str, Any]]] = {
-    "default": (None, {}),
-    "v3-apr": ("v3-range", {}),
-    "v3-arbitrage-noise": (
-        "v3-range",
-        {"pool.fees.model": "arbitrage", "pool.fees.noise_volume_to_tvl_per_day": 0.4},
-    ),
-    "v2-arbitrage-periodic": (
-        None,
-        {"pool.fees.model": "arbitrage", "hedge.rebalance.policy": "periodic"},
-    ),
-    "merton-jumps": ("merton-jumps", {}),
-    "merton-many-jumps-band": (
-        None,
-        {
-            "market.price.model": "merton",
-            "market.price.jump_intensity": 400.0,
-            "market.price.jump_mean": 0.02,
-            "hedge.rebalance.band": 0.02,
-        },
-    ),
-    "high-leverage": ("high-leverage", {}),
-    "unhedged": ("unhedged", {}),
-    "constant-funding-periodic": (
-        None,
-        {"market.funding.model": "constant", "hedge.rebalance.policy": "periodic"},
-    ),
-    "funding-liquidations": (
-        None,
-        {
-            "market.funding.vol": 0.2,
-            "market.funding.cap": None,
-            "market.funding.interval_hours": 1.0,
-            "hedge.leverage": 8.0,
-            "hedge.rebalance.policy": "none",
-        },
-    ),
-    "no-funding-no-fees-static": (
-        None,
-        {
-            "market.funding.model": "none",
-            "pool.fees.model": "none",
-            "hedge.rebalance.policy": "none",
-        },
-    ),
-    "zero-vol": (None, {"market.price.vol": 0.0, "market.price.drift": 0.5}),
-    "four-hour-steps": (None, {"step_hours": 4.0, "hedge.rebalance.every_hours": 24.0}),
-}
-
 PATHS = 75  # not a multiple of the lane width
 FIRST = 13  # a block that starts inside a lane group of the run
 RECORD = 5
-HORIZON = 20.0
 
 
 def _inputs(name: str) -> Any:
