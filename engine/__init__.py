@@ -9,10 +9,9 @@ Public API:
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from engine.errors import InputError
 from engine.scenario import Scenario, load_scenario
 from engine.simulate import simulate
+from engine.version import __version__
 
 __all__ = ["InputError", "Scenario", "__version__", "load_scenario", "simulate"]

@@ -22,7 +22,6 @@ from rich.console import Console
 from rich.markup import escape as rich_escape
 from rich.table import Table
 
-from engine import __version__
 from engine.calibrate import Calibration, calibrated_scenario
 from engine.calibrate import calibrate as run_calibration
 from engine.errors import InputError
@@ -38,6 +37,7 @@ from engine.scenario import (
 )
 from engine.simulate import DEFAULT_BLOCK_PATHS
 from engine.store import check_output
+from engine.version import __version__
 
 REPORT_NAME = "report.html"
 

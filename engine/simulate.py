@@ -18,13 +18,13 @@ import numba
 import numpy as np
 import xarray as xr
 
-from engine import __version__
 from engine.errors import InputError
 from engine.kernels.driver import RECORD_FIELDS, simulate_block
 from engine.kernels.lanes import simulate_block_lanes
 from engine.outputs import DERIVED_OUTPUTS, PATH_OUTPUTS, SAMPLE_OUTPUTS, allocate_path_outputs
 from engine.params import KernelInputs, observation_days
 from engine.scenario import Scenario, load_scenario
+from engine.version import __version__
 
 DEFAULT_BLOCK_PATHS = 4_096
 KERNELS = ("auto", "general", "lanes")

@@ -27,7 +27,6 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from engine import __version__
 from engine.errors import InputError
 from engine.report import plots
 from engine.risk import (
@@ -41,6 +40,7 @@ from engine.risk import (
     sweep_dims,
 )
 from engine.store import read_results
+from engine.version import __version__
 
 REQUIRED = ("pnl", "liquidated", "liquidation_time", "max_drawdown")
 MAX_DETAILED = 6
