@@ -55,6 +55,10 @@ from engine.simulation.progress import Progress
 
 @dataclass
 class RunReport:
+    """What `run_to_store` did: the run directory, its summary, the tasks run (of all the
+    run's tasks), the wall time (s), the throughput of the tasks run (path-steps/s), whether an
+    existing store was resumed, and the dask dashboard's address (a scheduler or client given)."""
+
     out: Path
     summary: dict[str, Any]
     tasks_run: int
