@@ -45,7 +45,7 @@ from benchmarks.timing import Sample, measure
 from engine.dispatch import unsupported_keys
 from engine.kernels.lanes import LANES
 from engine.params import kernel_inputs
-from engine.runner import default_block_paths
+from engine.results.plan import default_block_paths
 from engine.simulate import run_block
 
 SCHEMA = "lphedge-benchmarks/1"
@@ -255,7 +255,7 @@ FULL: dict[str, Any] = {
     "numpy_check_paths": 20000,
     "memory_paths": 1_000_000,
     # the parallel run: 8 tasks of the size the engine gives the default scenario's tasks
-    # (engine.runner.default_block_paths: 12,288 paths), what a run with default settings gives
+    # (engine.results.plan.default_block_paths: 12,288 paths), what a run with default settings gives
     # each worker; 1024-path tasks (about 25 ms each at 85 M path-steps/s) measured the dask
     # scheduling and result assembly more than the engine, and 4096-path ones partly so
     "parallel_paths": 8 * DEFAULT_SCENARIO_BLOCK_PATHS,

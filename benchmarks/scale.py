@@ -1,4 +1,4 @@
-"""Scale-out benchmarks: the streaming runner (`engine.runner.run_to_store`) on dask.distributed.
+"""Scale-out benchmarks: the streaming runner (`engine.simulation.streamed.run_to_store`) on dask.distributed.
 
     python -m benchmarks.scale efficiency      # parallel efficiency 1 vs 2 workers, task overhead
     python -m benchmarks.scale big --paths 1000000 --days 365   # the issue's 1M-path year
@@ -65,7 +65,7 @@ def _local_client(threads: int, warm: Any, tmp: Path) -> Iterator[Any]:
     running beside it took 0.7 s more of a 2.8 s run (its event loops compete for the GIL)."""
     from distributed import Client, LocalCluster
 
-    from engine.runner import run_to_store
+    from engine.simulation.streamed import run_to_store
 
     with (
         LocalCluster(
@@ -78,7 +78,8 @@ def _local_client(threads: int, warm: Any, tmp: Path) -> Iterator[Any]:
 
 
 def efficiency(args: argparse.Namespace) -> dict[str, Any]:
-    from engine.runner import make_plan, run_to_store
+    from engine.results.plan import make_plan
+    from engine.simulation.streamed import run_to_store
 
     scn = engine.load_scenario(None, {"paths": args.paths, "horizon_days": args.days})
     block = max(1, args.paths // args.tasks) if args.tasks else make_plan(scn).block_paths
@@ -146,7 +147,7 @@ def efficiency(args: argparse.Namespace) -> dict[str, Any]:
         "n_steps": scn.n_steps,
         "tasks": -(-scn.paths // block),
         "block_paths": block,
-        "call": "engine.runner.run_to_store(..., client=LocalCluster(threads=W)) incl. store and summary",
+        "call": "engine.simulation.streamed.run_to_store(..., client=LocalCluster(threads=W)) incl. store and summary",
         "wall_s": {str(w): _summary(times[w]) for w in (1, 2)},
         "path_steps_per_s": {str(w): _summary([path_steps / t for t in times[w]]) for w in (1, 2)},
         "cores_used": {str(w): _summary(cores[w]) for w in (1, 2)},

@@ -26,7 +26,8 @@ from engine.calibrate import Calibration, calibrated_scenario
 from engine.calibrate import calibrate as run_calibration
 from engine.errors import InputError
 from engine.metrics import summary as summarise
-from engine.runner import make_plan, run_to_store, stderr_log
+from engine.results.plan import DEFAULT_BLOCK_PATHS, make_plan
+from engine.results.store import check_output
 from engine.scenario import (
     Scenario,
     load_scenario,
@@ -35,8 +36,8 @@ from engine.scenario import (
     read_scenario_file,
     shipped_scenarios,
 )
-from engine.simulate import DEFAULT_BLOCK_PATHS
-from engine.store import check_output
+from engine.simulation.progress import stderr_log
+from engine.simulation.streamed import run_to_store
 from engine.version import __version__
 
 REPORT_NAME = "report.html"

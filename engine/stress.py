@@ -8,11 +8,11 @@ position's spot: shocks and models are relative moves), shocks, horizon and step
 validated before anything runs, so bad input writes nothing.
 
 `run_stress` writes, in the output folder: one run directory per episode (`<episode>/results.zarr`
-and `summary.json`, through `engine.runner.run_to_store`), then the comparison: `stress.json` and
-`stress.csv` (one row per episode: liquidation probability with its Wilson 95 % interval, VaR and
-ES at 99 % with their intervals, mean P&L with its s.e., max drawdown median and 99 % quantile;
-money in quote units, fractions of the capital K) and `report.html` (the report layer's
-side-by-side comparison of the runs).
+and `summary.json`, through `engine.simulation.streamed.run_to_store`), then the comparison:
+`stress.json` and `stress.csv` (one row per episode: liquidation probability with its Wilson 95 %
+interval, VaR and ES at 99 % with their intervals, mean P&L with its s.e., max drawdown median and
+99 % quantile; money in quote units, fractions of the capital K) and `report.html` (the report
+layer's side-by-side comparison of the runs).
 """
 
 from __future__ import annotations
@@ -157,7 +157,7 @@ def _write_atomic(path: Path, text: str) -> None:
 def check_stress_output(out: Path, overwrite: bool) -> None:
     """Refuse a folder that already holds a stress comparison (unless `overwrite`), a path that
     is not a folder, or one that cannot be written; creates nothing."""
-    from engine.store import check_output
+    from engine.results.store import check_output
 
     if out.exists() and not out.is_dir():
         raise InputError("--out", str(out), "exists and is not a directory")
@@ -179,7 +179,8 @@ def run_stress(
 ) -> dict[str, Any]:
     """Run every episode of the plan into out/<episode>/, then write stress.json, stress.csv and
     report.html. Returns the stress.json content."""
-    from engine.runner import dask_client, run_to_store
+    from engine.simulation.cluster import dask_client
+    from engine.simulation.streamed import run_to_store
 
     say = log or (lambda message: None)
     out_dir = Path(os.path.abspath(out))

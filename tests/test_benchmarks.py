@@ -23,8 +23,8 @@ from benchmarks.core import CASES, data_folder, parse_args, select_cases
 from benchmarks.floor import floor_draws, run_floor, run_model_floor
 from engine.dispatch import supports
 from engine.params import kernel_inputs
+from engine.results.plan import default_block_paths
 from engine.risk import ATTRIBUTION
-from engine.runner import default_block_paths
 from engine.simulate import run_block
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 import engine
 from engine import cli
+from engine.results.store import read_results
 from engine.scenario import shipped_scenarios
-from engine.store import read_results
 
 runner = CliRunner()
 

@@ -15,11 +15,12 @@ import zarr
 from typer.testing import CliRunner
 
 import engine
-from engine import cli, store
+from engine import cli
 from engine.metrics import summary
 from engine.report import build_report, esc, load_run, money, pct
+from engine.results import store
+from engine.results.store import write_run
 from engine.risk import risk_metrics
-from engine.store import write_run
 
 runner = CliRunner()
 EVIL = "<script>alert(1)</script>"

@@ -18,18 +18,19 @@ import zarr
 from typer.testing import CliRunner
 
 import engine
-from engine import cli, store
+from engine import cli
 from engine.errors import InputError
-from engine.runner import (
+from engine.results import store
+from engine.results.plan import (
+    DEFAULT_BLOCK_PATHS,
     MIN_TASKS,
     TASK_PATH_STEPS,
     default_block_paths,
-    done_flags,
     make_plan,
-    run_to_store,
 )
-from engine.simulate import DEFAULT_BLOCK_PATHS
-from engine.store import read_results
+from engine.results.resumable import done_flags
+from engine.results.store import read_results
+from engine.simulation.streamed import run_to_store
 
 REPO = Path(__file__).resolve().parents[1]
 runner = CliRunner()

@@ -11,10 +11,11 @@ import xarray as xr
 import zarr
 
 import engine
-from engine import store
 from engine.errors import InputError
+from engine.files import TMP_MARK
 from engine.metrics import summary
-from engine.store import read_results, write_run
+from engine.results import store
+from engine.results.store import read_results, write_run
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def ds() -> xr.Dataset:
 
 
 def leftovers(root: Path) -> list[Path]:
-    return [p for p in root.rglob("*") if store.TMP_MARK in p.name]
+    return [p for p in root.rglob("*") if TMP_MARK in p.name]
 
 
 def test_round_trip(ds: xr.Dataset, tmp_path: Path) -> None:

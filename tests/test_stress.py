@@ -19,8 +19,8 @@ from typer.testing import CliRunner
 
 import engine
 from engine import cli
+from engine.results.store import read_results
 from engine.scenario import load_scenario, resolve_scenario_path, shipped_scenarios
-from engine.store import read_results
 from engine.stress import (
     STRESS_CSV,
     STRESS_JSON,

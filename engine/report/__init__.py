@@ -29,6 +29,7 @@ import xarray as xr
 
 from engine.errors import InputError
 from engine.report import plots
+from engine.results.store import read_results
 from engine.risk import (
     DRAWDOWN_THRESHOLDS,
     LEVELS,
@@ -39,7 +40,6 @@ from engine.risk import (
     risk_metrics,
     sweep_dims,
 )
-from engine.store import read_results
 from engine.version import __version__
 
 REQUIRED = ("pnl", "liquidated", "liquidation_time", "max_drawdown")

@@ -11,11 +11,12 @@ Two writers make such stores:
   written into a temporary directory first (a hidden sibling of the run directory, or a hidden
   folder inside it when it already exists), marked complete, then renamed into place. A crash
   leaves at most a hidden `*.lphedge-tmp-*` folder, never a half-written `results.zarr`.
-- `engine.runner.run_to_store` (the command line) creates `results.zarr` in place with every
-  array at its final shape and streams the results into it task by task; each task then sets its
-  flag in the `lphedge_tasks/done` array (a child group, which xarray does not read). The store
-  also records its task size (`lphedge_block_paths`) and a run id (`lphedge_run_id`). Until the
-  completion mark is written the store is incomplete, and `read_results` refuses it.
+- `engine.simulation.streamed.run_to_store` (the command line) creates `results.zarr` in place
+  with every array at its final shape and streams the results into it task by task
+  (`engine.results.resumable`); each task then sets its flag in the `lphedge_tasks/done` array (a
+  child group, which xarray does not read). The store also records its task size
+  (`lphedge_block_paths`) and a run id (`lphedge_run_id`). Until the completion mark is written
+  the store is incomplete, and `read_results` refuses it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import xarray as xr
 import zarr
 
 from engine.errors import InputError
+from engine.files import TMP_MARK
 
 RESULTS_NAME = "results.zarr"
 SUMMARY_NAME = "summary.json"
@@ -41,7 +43,6 @@ COMPLETE_ATTR = "lphedge_complete"
 BLOCK_ATTR = "lphedge_block_paths"
 RUN_ID_ATTR = "lphedge_run_id"
 TASKS_ARRAY = "lphedge_tasks/done"
-TMP_MARK = ".lphedge-tmp-"
 _STORE_ATTRS = (STORE_ATTR, COMPLETE_ATTR, BLOCK_ATTR, RUN_ID_ATTR)
 
 
