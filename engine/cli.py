@@ -25,7 +25,7 @@ from rich.table import Table
 from engine.calibrate import Calibration, calibrated_scenario
 from engine.calibrate import calibrate as run_calibration
 from engine.errors import InputError
-from engine.metrics import summary as summarise
+from engine.risk.run_summary import summary as summarise
 from engine.runner import make_plan, run_to_store, stderr_log
 from engine.scenario import (
     Scenario,

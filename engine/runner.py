@@ -40,7 +40,7 @@ import xarray as xr
 import zarr
 
 from engine.errors import InputError
-from engine.metrics import summary as summarise
+from engine.risk.run_summary import summary as summarise
 from engine.outputs import DERIVED_OUTPUTS, PATH_OUTPUTS, SAMPLE_OUTPUTS
 from engine.params import kernel_inputs, observation_days, split_capital
 from engine.scenario import Scenario, load_scenario, point_key, sweep_points

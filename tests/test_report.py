@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 import engine
 from engine import cli, store
-from engine.metrics import summary
+from engine.risk import summary
 from engine.report import build_report, esc, load_run, money, pct
 from engine.risk import risk_metrics
 from engine.store import write_run

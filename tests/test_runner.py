@@ -109,7 +109,7 @@ def test_store_equals_in_memory(
     assert (report.tasks_run, report.tasks_total, report.resumed) == (5, 5, False)
     same(small_ds, read_results(tmp_path / "a"))
     summary = json.loads((tmp_path / "a" / "summary.json").read_text())
-    assert summary == engine.metrics.summary(small_ds)
+    assert summary == engine.risk.summary(small_ds)
 
     run_to_store(small, tmp_path / "b", block_paths=300, client=client)
     same(small_ds, read_results(tmp_path / "b"))

@@ -13,7 +13,7 @@ import zarr
 import engine
 from engine import store
 from engine.errors import InputError
-from engine.metrics import summary
+from engine.risk import summary
 from engine.store import read_results, write_run
 
 
