@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 import engine
 from engine import cli, store
-from engine.risk import summary
-from engine.report import build_report, esc, load_run, money, pct
-from engine.risk import risk_metrics
+from engine.formatting import money, pct
+from engine.report import build_report, esc, load_run
+from engine.risk import risk_metrics, summary
 from engine.store import write_run
 
 runner = CliRunner()
