@@ -22,7 +22,7 @@ def esc(x: object) -> str:
 
 def num_or_text(x: object) -> str:
     """A stored number in its shortest form (90.0 -> 90); anything else escaped."""
-    return num(x) if isinstance(x, int | float | np.number) else esc("?" if x is None else x)
+    return num(float(x)) if isinstance(x, int | float | np.number) else esc("?" if x is None else x)
 
 
 def _ci(text: str) -> str:
