@@ -17,7 +17,7 @@ from rich.markup import escape as rich_escape
 from rich.table import Table
 
 from engine.calibrate import Calibration
-from engine.formatting import level, money, money_interval, num, pct, ratio
+from engine.formatting import level, money, money_interval, num, pct, pct_interval, ratio
 
 
 def summary_rows(s: dict[str, Any], out: Path | None = None) -> list[tuple[str, str]]:
@@ -46,12 +46,12 @@ def summary_rows(s: dict[str, Any], out: Path | None = None) -> list[tuple[str, 
             es_ci = f", 95 % CI {money_interval(*t['es_ci'])}; {t['tail_paths']:,} tail paths"
         rows.append((f"VaR {at}", f"{money(var)} ({pct(var / capital)}{var_ci})"))
         rows.append((f"ES {at}", f"{money(es)} ({pct(es / capital)}{es_ci})"))
-    low, high = s["liquidation_probability_ci"]
     rows.append(
         (
             "liquidation probability",
             f"{pct(s['liquidation_probability'])} "
-            f"(95 % CI {pct(low)} to {pct(high)}, {s['liquidations']:,} paths)",
+            f"(95 % CI {pct_interval(*s['liquidation_probability_ci'])}, "
+            f"{s['liquidations']:,} paths)",
         )
     )
     dd = s["max_drawdown_quantiles"]
