@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
+from engine.results.plan import default_block_paths
 
 import engine
 from benchmarks import checks, numpy_model, numpy_notebook
@@ -45,7 +46,6 @@ from benchmarks.timing import Sample, measure
 from engine.dispatch import unsupported_keys
 from engine.kernels.lanes import LANES
 from engine.params import kernel_inputs
-from engine.results.plan import default_block_paths
 from engine.simulate import run_block
 
 SCHEMA = "lphedge-benchmarks/1"

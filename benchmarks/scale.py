@@ -79,6 +79,7 @@ def _local_client(threads: int, warm: Any, tmp: Path) -> Iterator[Any]:
 
 def efficiency(args: argparse.Namespace) -> dict[str, Any]:
     from engine.results.plan import make_plan
+
     from engine.simulation.streamed import run_to_store
 
     scn = engine.load_scenario(None, {"paths": args.paths, "horizon_days": args.days})

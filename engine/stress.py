@@ -21,13 +21,14 @@ import csv
 import io
 import json
 import os
-import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from engine.errors import InputError
+from engine.files import write_text_atomic
+from engine.results.store import check_output
 from engine.scenario import (
     Scenario,
     load_scenario,
@@ -35,6 +36,8 @@ from engine.scenario import (
     shipped_scenarios,
     shipped_scenarios_dir,
 )
+from engine.simulation.cluster import dask_client
+from engine.simulation.streamed import run_to_store
 
 STRESS_FOLDER = "stress"
 STRESS_JSON = "stress.json"
@@ -148,17 +151,9 @@ def stress_row(name: str, summary: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def check_stress_output(out: Path, overwrite: bool) -> None:
     """Refuse a folder that already holds a stress comparison (unless `overwrite`), a path that
     is not a folder, or one that cannot be written; creates nothing."""
-    from engine.results.store import check_output
-
     if out.exists() and not out.is_dir():
         raise InputError("--out", str(out), "exists and is not a directory")
     if not overwrite and out.is_dir() and any(out.iterdir()):
@@ -179,9 +174,6 @@ def run_stress(
 ) -> dict[str, Any]:
     """Run every episode of the plan into out/<episode>/, then write stress.json, stress.csv and
     report.html. Returns the stress.json content."""
-    from engine.simulation.cluster import dask_client
-    from engine.simulation.streamed import run_to_store
-
     say = log or (lambda message: None)
     out_dir = Path(os.path.abspath(out))
     check_stress_output(out_dir, overwrite)
@@ -195,14 +187,14 @@ def run_stress(
                 scn, out_dir / name, client=client, overwrite=True, quiet=quiet, log=None
             )
             rows.append(stress_row(name, done.summary))
-    from engine.report import report_runs
+    from engine.report import report_runs  # deferred: the report imports matplotlib
 
     report = report_runs([out_dir / name for name in plan.episodes], out_dir / STRESS_REPORT)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    _write_atomic(out_dir / STRESS_CSV, buffer.getvalue())
+    write_text_atomic(out_dir / STRESS_CSV, buffer.getvalue())
     result = {
         "position": {
             "name": plan.position.name,
@@ -216,5 +208,5 @@ def run_stress(
         "report": report.name,
         "episodes": rows,
     }
-    _write_atomic(out_dir / STRESS_JSON, json.dumps(result, indent=2, allow_nan=False) + "\n")
+    write_text_atomic(out_dir / STRESS_JSON, json.dumps(result, indent=2, allow_nan=False) + "\n")
     return result

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 import engine
 from engine import cli
+from engine.cli import commands
 from engine.results.store import read_results
 from engine.scenario import shipped_scenarios
 
@@ -176,7 +177,7 @@ def test_internal_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
         raise RuntimeError("kernel exploded")
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(cli, "run_to_store", broken)
+    monkeypatch.setattr(commands, "run_to_store", broken)
     monkeypatch.delenv(cli.DEBUG_ENV, raising=False)
     result = runner.invoke(cli.app, ["run", "--paths", "10"])
     assert result.exit_code == 1

@@ -12,7 +12,7 @@ import xarray as xr
 from scipy import stats
 
 from engine.errors import InputError
-from engine.metrics import (
+from engine.risk import (
     expected_shortfall,
     hedge_effectiveness,
     summary,

@@ -16,11 +16,11 @@ from typer.testing import CliRunner
 
 import engine
 from engine import cli
-from engine.metrics import summary
-from engine.report import build_report, esc, load_run, money, pct
+from engine.formatting import money, pct
+from engine.report import build_report, esc, load_run
 from engine.results import store
 from engine.results.store import write_run
-from engine.risk import risk_metrics
+from engine.risk import risk_metrics, summary
 
 runner = CliRunner()
 EVIL = "<script>alert(1)</script>"

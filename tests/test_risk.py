@@ -13,7 +13,7 @@ from scipy import stats
 
 import engine
 from engine import risk
-from engine.metrics import summary
+from engine.risk import summary
 
 LEVELS = (0.95, 0.99, 0.999)
 
@@ -294,20 +294,6 @@ def test_metrics_over_sweep_dims(sweep: xr.Dataset) -> None:
         assert m["liquidation"]["count"] == k
         total = sum(p.values for p in risk.attribution_parts(alone).values())
         np.testing.assert_allclose(total, pnl, atol=1e-9 * 1e5, rtol=0)
-
-    table = risk.headline_table(sweep, 0.99, by_point)
-    assert table["es"].dims == ("hedge.leverage", "hedge.ratio")
-    np.testing.assert_array_equal(table["hedge.leverage"].values, [2.0, 5.0, 10.0])
-    for entry in by_point:
-        c = entry["point"]
-        assert float(table["es"].sel(c)) == entry["metrics"]["tail"]["0.99"]["es"]
-        loss = -sweep["pnl"].sel(c).values
-        assert float(table["es"].sel(c)) == pytest.approx(
-            loss[loss >= sorted_var(loss, 0.99)].mean(), rel=1e-12
-        )
-    # higher leverage on the same paths: liquidation probability does not fall
-    liq = table["liquidation_probability"].sel({"hedge.ratio": 1.0}).values
-    assert liq[0] <= liq[1] <= liq[2]
 
 
 def test_summary_of_a_sweep(sweep: xr.Dataset) -> None:

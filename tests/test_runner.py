@@ -15,12 +15,6 @@ import numpy as np
 import pytest
 import xarray as xr
 import zarr
-from typer.testing import CliRunner
-
-import engine
-from engine import cli
-from engine.errors import InputError
-from engine.results import store
 from engine.results.plan import (
     DEFAULT_BLOCK_PATHS,
     MIN_TASKS,
@@ -29,6 +23,12 @@ from engine.results.plan import (
     make_plan,
 )
 from engine.results.resumable import done_flags
+from typer.testing import CliRunner
+
+import engine
+from engine import cli
+from engine.errors import InputError
+from engine.results import store
 from engine.results.store import read_results
 from engine.simulation.streamed import run_to_store
 
@@ -110,7 +110,7 @@ def test_store_equals_in_memory(
     assert (report.tasks_run, report.tasks_total, report.resumed) == (5, 5, False)
     same(small_ds, read_results(tmp_path / "a"))
     summary = json.loads((tmp_path / "a" / "summary.json").read_text())
-    assert summary == engine.metrics.summary(small_ds)
+    assert summary == engine.risk.summary(small_ds)
 
     run_to_store(small, tmp_path / "b", block_paths=300, client=client)
     same(small_ds, read_results(tmp_path / "b"))

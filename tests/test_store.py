@@ -13,9 +13,9 @@ import zarr
 import engine
 from engine.errors import InputError
 from engine.files import TMP_MARK
-from engine.metrics import summary
 from engine.results import store
 from engine.results.store import read_results, write_run
+from engine.risk import summary
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,6 @@ import zarr
 
 from engine.errors import InputError
 from engine.files import write_text_atomic
-from engine.metrics import summary as summarise
 from engine.outputs import DERIVED_OUTPUTS, PATH_OUTPUTS
 from engine.results.layout import point_dataset
 from engine.results.plan import Plan, Task, make_plan
@@ -48,6 +47,7 @@ from engine.results.store import (
     SUMMARY_NAME,
     check_output,
 )
+from engine.risk.run_summary import summary as summarise
 from engine.scenario import Scenario, point_key
 from engine.simulation.cluster import dask_client, run_tasks
 from engine.simulation.progress import Progress
