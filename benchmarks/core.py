@@ -43,8 +43,8 @@ from benchmarks.floor import (
 from benchmarks.machine import REPO_ROOT, describe, source_revision
 from benchmarks.timing import Sample, measure
 from engine.dispatch import unsupported_keys
+from engine.inputs import kernel_inputs
 from engine.kernels.lanes import LANES
-from engine.params import kernel_inputs
 from engine.runner import default_block_paths
 from engine.simulate import run_block
 

@@ -40,9 +40,9 @@ import xarray as xr
 import zarr
 
 from engine.errors import InputError
+from engine.inputs import kernel_inputs, observation_days, split_capital
 from engine.metrics import summary as summarise
 from engine.outputs import DERIVED_OUTPUTS, PATH_OUTPUTS, SAMPLE_OUTPUTS
-from engine.params import kernel_inputs, observation_days, split_capital
 from engine.scenario import Scenario, load_scenario, point_key, sweep_points
 from engine.simulate import DEFAULT_BLOCK_PATHS, RNG_DESCRIPTION, BlockResult, run_block, versions
 from engine.store import (

@@ -19,10 +19,10 @@ import numpy as np
 import xarray as xr
 
 from engine.errors import InputError
+from engine.inputs import KernelInputs, observation_days
 from engine.kernels.driver import RECORD_FIELDS, simulate_block
 from engine.kernels.lanes import simulate_block_lanes
 from engine.outputs import DERIVED_OUTPUTS, PATH_OUTPUTS, SAMPLE_OUTPUTS, allocate_path_outputs
-from engine.params import KernelInputs, observation_days
 from engine.scenario import Scenario, load_scenario
 from engine.version import __version__
 
