@@ -13,7 +13,7 @@ from engine.scenario.root import Scenario
 
 
 def management_params(scenario: Scenario) -> ManagementParams:
-    """[issue6-lp] The pool <-> perp moves, re-ranging and gas as kernel constants."""
+    """The pool <-> perp moves, re-ranging and gas as kernel constants."""
     margin, hedge, rerange = scenario.margin, scenario.hedge, scenario.pool.rerange
     if rerange.trigger == "none":
         rerange_steps = 0

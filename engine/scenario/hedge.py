@@ -49,7 +49,7 @@ class HedgeSpec(Spec):
     slippage_bps: float = Field(2.0, ge=0.0, lt=10000.0)
     rebalance: RebalanceSpec = RebalanceSpec()
     after_liquidation: Literal["unhedged", "rehedge"] = "unhedged"
-    """[issue6-lp] After a liquidation: stay unhedged, or re-open the target short (ratio x delta)
+    """After a liquidation: stay unhedged, or re-open the target short (ratio x delta)
     after `rehedge_cooldown_hours`, its collateral (notional / leverage) funded from the pool."""
     rehedge_cooldown_hours: float = Field(24.0, ge=0.0)
     """Hours from a liquidation to the re-hedge; a multiple of step_hours (0: the same step)."""

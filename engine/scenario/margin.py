@@ -8,7 +8,7 @@ from engine.scenario.base import Spec
 
 
 class MarginSpec(Spec):
-    """[issue6-lp] Margin management of the short from the pool. The margin ratio is
+    """Margin management of the short from the pool. The margin ratio is
     equity / (q P). Below `topup_below` liquidity is withdrawn from the pool (pro rata, so the
     delta falls too; the risky part sold at the pool's fee tier + swap slippage) to bring the
     ratio back to `topup_to`; above `sweep_above` the excess over `topup_to` goes back to the pool.
@@ -42,7 +42,7 @@ class MarginSpec(Spec):
 
 
 class GasSpec(Spec):
-    """[issue6-lp] Gas, quote units per transaction. An LP operation: the opening mint, each
+    """Gas, quote units per transaction. An LP operation: the opening mint, each
     withdrawal or deposit (top-up, sweep, re-hedge funding) and each re-range. A perp transaction:
     the opening trade, each rebalance, each margin top-up or sweep and each re-hedge."""
 

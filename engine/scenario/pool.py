@@ -33,7 +33,7 @@ class FeesSpec(Spec):
 
 
 class RerangeSpec(Spec):
-    """[issue6-lp] Re-centring a v3 range that the price has left: withdraw everything, swap to
+    """Re-centring a v3 range that the price has left: withdraw everything, swap to
     the new range's composition (paying the pool's fee tier and `pool.swap_slippage_bps` on the
     amount swapped), mint the new range around the price. The hedge follows the new delta at once.
 
@@ -55,7 +55,7 @@ class PoolSpec(Spec):
     fees: FeesSpec = FeesSpec()
     rerange: RerangeSpec = RerangeSpec()
     swap_slippage_bps: float = Field(0.0, ge=0.0, lt=10000.0)
-    """[issue6-lp] Slippage of the swaps between the pool's tokens (re-ranging, margin moves), in
+    """Slippage of the swaps between the pool's tokens (re-ranging, margin moves), in
     basis points of the amount swapped, on top of `fees.fee_tier`."""
 
     @model_validator(mode="after")

@@ -116,7 +116,7 @@ class Scenario(Spec):
                 forced.append((start, start + length, i))
 
     @model_validator(mode="after")
-    def _management_is_consistent(self) -> Scenario:  # [issue6-lp]
+    def _management_is_consistent(self) -> Scenario:
         # with tiers: MM / notional = rate - amount / notional is below the rate of the bracket in
         # force; the trigger must exceed the opening bracket's rate (a position that grows into a
         # higher bracket meets that bracket's rate, which the user's trigger may not clear)
@@ -146,7 +146,7 @@ class Scenario(Spec):
         return self
 
     @model_validator(mode="after")
-    def _options_and_tiers_fit(self) -> Scenario:  # [issue6-venue]
+    def _options_and_tiers_fit(self) -> Scenario:
         opts = self.hedge.options
         if opts.kind != "none":
             if opts.iv.vol is None and self.market.price.model in ("bootstrap", "replay"):
