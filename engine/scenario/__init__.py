@@ -29,14 +29,11 @@ from engine.scenario.options import ImpliedVolSpec, OptionsSpec
 from engine.scenario.output import OutputSpec
 from engine.scenario.overrides import apply_overrides, parse_override
 from engine.scenario.pool import FeesSpec, PoolSpec, RangeSpec, RerangeSpec
-from engine.scenario.price import (
-    HISTORICAL_MODELS,
-    GarchSpec,
-    HistorySpec,
-    PriceSpec,
-    RegimeSpec,
-    RegimeStateSpec,
-)
+from engine.scenario.price import PriceSpec
+from engine.scenario.price_models.garch import GarchSpec
+from engine.scenario.price_models.historical import HistorySpec
+from engine.scenario.price_models.regime import RegimeSpec, RegimeStateSpec
+from engine.scenario.price_models.registry import HISTORICAL_MODELS, PRICE_MODELS
 from engine.scenario.root import Scenario
 from engine.scenario.shocks import FundingShock, PriceShock, Shock, VolShock
 from engine.scenario.sweep import SWEEP_FORBIDDEN, parse_grid, point_key, sweep_points
@@ -47,6 +44,7 @@ __all__ = [
     "DATA_PATH_KEYS",
     "HISTORICAL_MODELS",
     "HOURS_PER_YEAR",
+    "PRICE_MODELS",
     "SWEEP_FORBIDDEN",
     "TIER_AMOUNT_TOLERANCE",
     "AdlSpec",

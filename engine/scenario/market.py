@@ -6,7 +6,8 @@ from pydantic import Field, model_validator
 
 from engine.scenario.base import Spec
 from engine.scenario.funding import FundingSpec
-from engine.scenario.price import HISTORICAL_MODELS, PriceSpec
+from engine.scenario.price import PriceSpec
+from engine.scenario.price_models.registry import HISTORICAL_MODELS
 
 
 class MarketSpec(Spec):

@@ -16,7 +16,7 @@ from engine.scenario.margin import GasSpec, MarginSpec
 from engine.scenario.market import MarketSpec
 from engine.scenario.output import OutputSpec
 from engine.scenario.pool import PoolSpec
-from engine.scenario.price import HISTORICAL_MODELS
+from engine.scenario.price_models.registry import HISTORICAL_MODELS
 from engine.scenario.shocks import FundingShock, Shock, VolShock
 from engine.scenario.venue import VenueSpec
 
@@ -149,7 +149,7 @@ class Scenario(Spec):
     def _options_and_tiers_fit(self) -> Scenario:
         opts = self.hedge.options
         if opts.kind != "none":
-            if opts.iv.vol is None and self.market.price.model in ("bootstrap", "replay"):
+            if opts.iv.vol is None and self.market.price.model in HISTORICAL_MODELS:
                 raise ValueError(
                     f"hedge.options.iv.vol = None: with market.price.model "
                     f"{self.market.price.model} the price comes from history and "

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from engine.scenario.errors import input_error
 from engine.scenario.history import load_history
-from engine.scenario.price import HISTORICAL_MODELS
+from engine.scenario.price_models.registry import HISTORICAL_MODELS
 from engine.scenario.root import Scenario
 
 
