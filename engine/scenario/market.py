@@ -7,10 +7,12 @@ from pydantic import Field, model_validator
 from engine.scenario.base import Spec
 from engine.scenario.funding import FundingSpec
 from engine.scenario.price import PriceSpec
-from engine.scenario.price_models.registry import HISTORICAL_MODELS
+from engine.scenario.price_models.registry import HISTORICAL_MODELS, price_model
 
 
 class MarketSpec(Spec):
+    """The market: the spot price at t = 0, the price process and the funding rate."""
+
     spot: float = Field(3000.0, gt=0.0)
     """Initial price P0, quote units per unit of the risky asset."""
     price: PriceSpec = PriceSpec()
@@ -47,11 +49,7 @@ class MarketSpec(Spec):
                 f"correlated with historical returns ({price.model}); use funding model "
                 "historical, or corr_with_price: 0"
             )
-        if price.model == "regime" and funding.model not in ("ou", "premium"):
-            for name, state in price.regime.states.items():
-                if state.funding_mean is not None:
-                    raise ValueError(
-                        f"price.regime.states.{name}.funding_mean = {state.funding_mean!r}: "
-                        f"a regime's funding mean needs funding model ou or premium (it is {funding.model})"
-                    )
+        model = price_model(price.model)
+        if model.check_funding is not None:
+            model.check_funding(price, price.section_of(price.model), funding)
         return self

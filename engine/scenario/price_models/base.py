@@ -50,6 +50,14 @@ class StepContext:
     history: History | None = None
 
 
+class TimeGrid(NamedTuple):
+    """The simulation's grid: hours per step, number of steps, horizon in days."""
+
+    step_hours: float
+    n_steps: int
+    horizon_days: float
+
+
 Check = Callable[[CommonPriceSpec, Any], None]
 """A model's checks of `market.price` (common keys, its own section); raise ValueError
 `"field = value: reason"`, the field relative to `market.price`."""
@@ -57,6 +65,12 @@ Build = Callable[[CommonPriceSpec, Any, StepContext], NamedTuple]
 """A model's kernel parameters from the common keys, its own section and the step context."""
 Inert = Callable[[CommonPriceSpec, StepContext], NamedTuple]
 """The kernel parameters of a model's field when another model runs."""
+CheckFunding = Callable[[CommonPriceSpec, Any, Any], None]
+"""A model's checks of `market.price` (common keys, its own section) with `market.funding`;
+raise ValueError `"field = value: reason"`, the field relative to `market`."""
+CheckData = Callable[[Any, History, TimeGrid], None]
+"""A historical model's checks of its loaded data (its section, the data, the grid); raise
+`InputError` naming the scenario key."""
 
 
 @dataclass(frozen=True)
@@ -66,8 +80,9 @@ class PriceModel:
     name: its `market.price.model` value. kernel_code: the code of its draw loop
     (`MarketParams.model`). section: its own key of `market.price`, or None. jumps: it may use
     `market.price.jump_*`; step_jumps: the common step draws those jumps (Merton). historical:
-    it steps by the historical returns of `market.price.history`. check: its checks when it is
-    the model. kernel_field: the field of `MarketParams` its builder fills (build when it is the
+    it steps by the historical returns of `market.price.history`. check, check_funding,
+    check_data: its checks when it is the model (of `market.price`, of `market.price` with
+    `market.funding`, of its loaded historical data). kernel_field: the field of `MarketParams` its builder fills (build when it is the
     model, inert otherwise), or None.
     """
 
@@ -78,6 +93,8 @@ class PriceModel:
     step_jumps: bool = False
     historical: bool = False
     check: Check | None = None
+    check_funding: CheckFunding | None = None
+    check_data: CheckData | None = None
     kernel_field: str | None = None
     build: Build | None = None
     inert: Inert | None = None

@@ -13,6 +13,7 @@ from engine.kernels.regime import REGIME, RegimeParams
 from engine.modelmath.markov import cumulative, generator, stationary_law, transition_matrix
 from engine.modelmath.steps import diffusion_constants, jump_count_cdf
 from engine.scenario.base import Spec
+from engine.scenario.funding import FundingSpec
 from engine.scenario.price_models.base import CommonPriceSpec, PriceModel, StepContext
 
 _INHERITED = ("drift", "vol", "jump_intensity", "jump_mean", "jump_vol")
@@ -103,6 +104,17 @@ def check(price: CommonPriceSpec, regime: RegimeSpec) -> None:
             )
 
 
+def check_funding(price: CommonPriceSpec, regime: RegimeSpec, funding: FundingSpec) -> None:
+    """A regime's own funding mean moves the mean of an OU process: it needs one."""
+    if funding.model not in ("ou", "premium"):
+        for name, state in regime.states.items():
+            if state.funding_mean is not None:
+                raise ValueError(
+                    f"price.regime.states.{name}.funding_mean = {state.funding_mean!r}: "
+                    f"a regime's funding mean needs funding model ou or premium (it is {funding.model})"
+                )
+
+
 def _jump_cdfs(price: CommonPriceSpec, states: list[RegimeStateSpec], dt: float) -> np.ndarray:
     """(n_regimes, width) CDFs of the jump count per step, padded with 1."""
     cdfs = [jump_count_cdf(regime_value(price, s, "jump_intensity") * dt) for s in states]
@@ -183,6 +195,7 @@ MODEL = PriceModel(
     section="regime",
     jumps=True,
     check=check,
+    check_funding=check_funding,
     kernel_field="regime",
     build=kernel_params,
     inert=inert_params,
