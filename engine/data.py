@@ -94,6 +94,7 @@ class Series:
 
 
 def iso(moment: datetime) -> str:
+    """A UTC moment as `YYYY-MM-DDTHH:MMZ` (minutes) for messages."""
     return moment.strftime("%Y-%m-%dT%H:%MZ")
 
 

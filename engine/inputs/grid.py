@@ -17,6 +17,7 @@ def _settlements_per_step(n_steps: int, step_hours: float, interval_hours: float
 
 
 def observation_steps(scenario: Scenario) -> int:
+    """Steps between two observations of the sampled paths."""
     return round(scenario.output.observe_every_hours / scenario.step_hours)
 
 
@@ -28,6 +29,8 @@ def observation_days(scenario: Scenario) -> np.ndarray:
 
 
 def grid_params(scenario: Scenario, split: CapitalSplit) -> GridParams:
+    """The per-step clocks (funding settlements, rebalancing checks, observation index), the
+    step in days, the capital and the opening collateral (quote units)."""
     n = scenario.n_steps
     steps_done = np.arange(1, n + 1)
     every_rebalance = round(scenario.hedge.rebalance.every_hours / scenario.step_hours)

@@ -25,6 +25,8 @@ def maintenance_tiers(scenario: Scenario) -> np.ndarray:
 
 
 def hedge_params(scenario: Scenario) -> HedgeParams:
+    """The short's size (ratio x delta), liquidation penalty, trading cost per unit notional,
+    rebalancing policy and the maintenance brackets."""
     hedge = scenario.hedge
     tiers = maintenance_tiers(scenario)
     return HedgeParams(

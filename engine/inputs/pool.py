@@ -11,6 +11,8 @@ _FEE_MODELS = {"none": FEES_NONE, "apr": FEES_APR, "arbitrage": FEES_ARBITRAGE}
 
 
 def pool_params(scenario: Scenario, split: CapitalSplit) -> PoolParams:
+    """The opening liquidity, range bounds and holdings (MODEL.md §2), and the fee model's
+    per-step constants."""
     fees = scenario.pool.fees
     sqrt_lower, sqrt_upper = range_sqrt_bounds(scenario)
     step_days = scenario.step_hours / 24.0

@@ -50,6 +50,8 @@ class RerangeSpec(Spec):
 
 
 class PoolSpec(Spec):
+    """The LP position: a full-range v2 pool or a v3 range, its fees, re-ranging and swap costs."""
+
     type: Literal["v2", "v3"] = "v2"
     range: RangeSpec = RangeSpec()
     fees: FeesSpec = FeesSpec()
