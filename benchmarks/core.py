@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
-from engine.results.plan import default_block_paths
 
 import engine
 from benchmarks import checks, numpy_model, numpy_notebook
@@ -44,8 +43,9 @@ from benchmarks.floor import (
 from benchmarks.machine import REPO_ROOT, describe, source_revision
 from benchmarks.timing import Sample, measure
 from engine.dispatch import unsupported_keys
+from engine.inputs import kernel_inputs
 from engine.kernels.lanes import LANES
-from engine.params import kernel_inputs
+from engine.results.plan import default_block_paths
 from engine.simulate import run_block
 
 SCHEMA = "lphedge-benchmarks/1"

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import engine
-from engine.params import kernel_inputs
+from engine.inputs import kernel_inputs
 from engine.simulate import run_block
 
 TIERS = [  # illustrative brackets shaped like a venue's published table

@@ -90,7 +90,7 @@ class FloorDraws(NamedTuple):
 
 
 def floor_draws(inputs: Any) -> FloorDraws:
-    """The draws of a scenario's paths, from its kernel inputs (`engine.params.kernel_inputs`)."""
+    """The draws of a scenario's paths, from its kernel inputs (`engine.inputs.kernel_inputs`)."""
     market = inputs.market
     regime = market.model == REGIME
     return FloorDraws(

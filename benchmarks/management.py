@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 import engine
-from engine.params import kernel_inputs
+from engine.inputs import kernel_inputs
 from engine.risk import ATTRIBUTION
 from engine.scenario import Scenario, load_scenario
 from engine.simulate import run_block

@@ -20,8 +20,8 @@ PROBE_PATHS = 2
 def main() -> int:
     t0 = time.perf_counter()
     import engine
+    from engine.inputs import kernel_inputs
     from engine.kernels.lanes import simulate_block_lanes
-    from engine.params import kernel_inputs
     from engine.simulate import run_block
 
     t_import = time.perf_counter()

@@ -94,6 +94,7 @@ class Series:
 
 
 def iso(moment: datetime) -> str:
+    """A UTC moment as `YYYY-MM-DDTHH:MMZ` (minutes) for messages."""
     return moment.strftime("%Y-%m-%dT%H:%MZ")
 
 
@@ -122,89 +123,22 @@ def parse_date_option(option: str, text: str | date | datetime | None) -> dateti
         raise InputError(option, text, "not an ISO date (YYYY-MM-DD) or date-time") from None
 
 
-def _read(
+def read_column(
     path: str | Path,
     column: str,
     kind: str,
-    positive: bool,
-    start: str | datetime | None,
-    end: str | datetime | None,
+    positive: bool = False,
+    start: str | datetime | None = None,
+    end: str | datetime | None = None,
 ) -> Series:
+    """Read the `timestamp` column and `column` of a CSV, rows in [start, end) when given.
+    `kind` names the file in errors (`prices`, `funding`); `positive`: values must be above 0."""
     path = Path(path)
     start_at = parse_date_option("--start", start)
     end_at = parse_date_option("--end", end)
     if start_at is not None and end_at is not None and start_at >= end_at:
         raise InputError("--end", iso(end_at), f"must be after --start ({iso(start_at)})")
-    if not path.exists():
-        raise InputError(kind, str(path), "no such file")
-    if not path.is_file():
-        raise InputError(kind, str(path), "is not a file")
-    try:
-        fh = path.open(newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(kind, str(path), f"cannot be read ({exc.strerror})") from None
-    times: list[int] = []
-    values: list[float] = []
-    with fh:
-        reader = csv.reader(fh)
-        try:
-            header = next(reader, None)
-            if header is None:
-                raise InputError(kind, str(path), "is empty (no header line)")
-            names = [h.strip().lower() for h in header]
-            for needed in (TIME_COLUMN, column):
-                if needed not in names:
-                    raise InputError(
-                        kind,
-                        str(path),
-                        f"has no column '{needed}' (columns: {', '.join(names) or 'none'})",
-                    )
-            i_time, i_value = names.index(TIME_COLUMN), names.index(column)
-            width = max(i_time, i_value) + 1
-            previous: int | None = None
-            for row in reader:
-                line = reader.line_num
-                if not row or all(not cell.strip() for cell in row):
-                    continue
-                where = f"{path} line {line}"
-                if len(row) < width:
-                    raise InputError(
-                        where, ",".join(row), f"has {len(row)} fields; expected at least {width}"
-                    )
-                raw_time, raw_value = row[i_time], row[i_value]
-                try:
-                    moment = parse_time(raw_time)
-                except ValueError:
-                    raise InputError(
-                        f"{where} column {TIME_COLUMN}", raw_time, "not an ISO-8601 timestamp"
-                    ) from None
-                try:
-                    value = float(raw_value)
-                except ValueError:
-                    raise InputError(
-                        f"{where} column {column}", raw_value, "not a number"
-                    ) from None
-                if not math.isfinite(value):
-                    raise InputError(
-                        f"{where} column {column}", raw_value, "not a finite number (NaN or inf)"
-                    )
-                if positive and value <= 0.0:
-                    raise InputError(f"{where} column {column}", raw_value, "must be positive")
-                stamp = int(moment.timestamp())
-                if previous is not None and stamp <= previous:
-                    problem = (
-                        "duplicate timestamp"
-                        if stamp == previous
-                        else "timestamps are not in increasing order"
-                    )
-                    raise InputError(f"{where} column {TIME_COLUMN}", raw_time, problem)
-                previous = stamp
-                times.append(stamp)
-                values.append(value)
-        except csv.Error as exc:
-            raise InputError(f"{path} line {reader.line_num}", "", f"bad CSV ({exc})") from None
-        except UnicodeDecodeError:
-            raise InputError(kind, str(path), "is not a UTF-8 text file") from None
+    times, values = _read_rows(path, column, kind, positive)
     if not times:
         raise InputError(kind, str(path), "has no data rows")
     t = np.asarray(times, dtype=np.int64)
@@ -227,6 +161,86 @@ def _read(
     return Series(path, column, t[keep], v[keep], interval)
 
 
+def _read_rows(path: Path, column: str, kind: str, positive: bool) -> tuple[list[int], list[float]]:
+    """The (epoch seconds, value) rows of the file, checked row by row."""
+    if not path.exists():
+        raise InputError(kind, str(path), "no such file")
+    if not path.is_file():
+        raise InputError(kind, str(path), "is not a file")
+    try:
+        fh = path.open(newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(kind, str(path), f"cannot be read ({exc.strerror})") from None
+    times: list[int] = []
+    values: list[float] = []
+    with fh:
+        reader = csv.reader(fh)
+        try:
+            i_time, i_value = _column_indices(next(reader, None), path, column, kind)
+            width = max(i_time, i_value) + 1
+            for row in reader:
+                if not row or all(not cell.strip() for cell in row):
+                    continue
+                where = f"{path} line {reader.line_num}"
+                if len(row) < width:
+                    raise InputError(
+                        where, ",".join(row), f"has {len(row)} fields; expected at least {width}"
+                    )
+                stamp, value = _parse_row(row[i_time], row[i_value], where, column, positive)
+                if times and stamp <= times[-1]:
+                    problem = (
+                        "duplicate timestamp"
+                        if stamp == times[-1]
+                        else "timestamps are not in increasing order"
+                    )
+                    raise InputError(f"{where} column {TIME_COLUMN}", row[i_time], problem)
+                times.append(stamp)
+                values.append(value)
+        except csv.Error as exc:
+            raise InputError(f"{path} line {reader.line_num}", "", f"bad CSV ({exc})") from None
+        except UnicodeDecodeError:
+            raise InputError(kind, str(path), "is not a UTF-8 text file") from None
+    return times, values
+
+
+def _column_indices(
+    header: list[str] | None, path: Path, column: str, kind: str
+) -> tuple[int, int]:
+    """Positions of the timestamp column and of `column` in the header line."""
+    if header is None:
+        raise InputError(kind, str(path), "is empty (no header line)")
+    names = [h.strip().lower() for h in header]
+    for needed in (TIME_COLUMN, column):
+        if needed not in names:
+            raise InputError(
+                kind,
+                str(path),
+                f"has no column '{needed}' (columns: {', '.join(names) or 'none'})",
+            )
+    return names.index(TIME_COLUMN), names.index(column)
+
+
+def _parse_row(
+    raw_time: str, raw_value: str, where: str, column: str, positive: bool
+) -> tuple[int, float]:
+    """One row's (epoch seconds, value)."""
+    try:
+        moment = parse_time(raw_time)
+    except ValueError:
+        raise InputError(
+            f"{where} column {TIME_COLUMN}", raw_time, "not an ISO-8601 timestamp"
+        ) from None
+    try:
+        value = float(raw_value)
+    except ValueError:
+        raise InputError(f"{where} column {column}", raw_value, "not a number") from None
+    if not math.isfinite(value):
+        raise InputError(f"{where} column {column}", raw_value, "not a finite number (NaN or inf)")
+    if positive and value <= 0.0:
+        raise InputError(f"{where} column {column}", raw_value, "must be positive")
+    return int(moment.timestamp()), value
+
+
 def _regular_interval(times: np.ndarray, path: Path, kind: str) -> int:
     if len(times) < 2:
         raise InputError(kind, str(path), "needs at least 2 rows to find its interval")
@@ -238,14 +252,14 @@ def read_prices(
     path: str | Path, start: str | datetime | None = None, end: str | datetime | None = None
 ) -> Series:
     """Read a price CSV (`timestamp`, `close`); rows in [start, end) when given."""
-    return _read(path, PRICE_COLUMN, "prices", True, start, end)
+    return read_column(path, PRICE_COLUMN, "prices", True, start, end)
 
 
 def read_funding(
     path: str | Path, start: str | datetime | None = None, end: str | datetime | None = None
 ) -> Series:
     """Read a funding CSV (`timestamp`, `funding_rate` per interval); rows in [start, end)."""
-    return _read(path, FUNDING_COLUMN, "funding", False, start, end)
+    return read_column(path, FUNDING_COLUMN, "funding", False, start, end)
 
 
 def returns_over(prices: Series, times: np.ndarray, bar_close: bool = True) -> np.ndarray:

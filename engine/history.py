@@ -26,10 +26,8 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from engine.data import Series, iso, parse_time, read_funding, read_prices
-from engine.data import _read as read_column
+from engine.data import Series, iso, parse_time, read_column, read_funding, read_prices
 from engine.errors import InputError
-from engine.scenario import Scenario
 
 PRICES_KEY = "market.price.history.prices"
 FUNDING_KEY = "market.price.history.funding"
@@ -90,7 +88,7 @@ def _aligned(
 ) -> History:
     try:
         close = read_prices(prices)
-        high = read_column(prices, "high", "prices", True, None, None) if intrabar_high else None
+        high = read_column(prices, "high", "prices", positive=True) if intrabar_high else None
     except InputError as exc:
         raise _reraised(PRICES_KEY, prices, exc) from None
     step = close.interval_seconds
@@ -151,78 +149,12 @@ def _aligned(
     )
 
 
-def load_history(scenario: Scenario) -> History:
-    """The scenario's historical steps, checked against its grid (step_hours, the horizon of a
-    replay, the funding interval, the bootstrap's block length). Raises `InputError`."""
-    price = scenario.market.price
-    spec = price.history
-    if spec.prices is None:
-        raise InputError("market.price.history.prices", None, f"{price.model} needs a price CSV")
-    paths = [spec.prices] + ([spec.funding] if spec.funding is not None else [])
-    history = _aligned(
-        spec.prices,
-        spec.funding,
-        spec.start,
-        spec.end,
-        spec.intrabar == "high",
-        tuple(_stamp(p) for p in paths),
-    )
-    if abs(history.interval_hours - scenario.step_hours) > 1e-9:
-        raise InputError(
-            "step_hours",
-            scenario.step_hours,
-            f"must equal the interval of the price data ({history.interval_hours:g} h) for "
-            f"market.price.model: {price.model}",
-        )
-    funding = scenario.market.funding
-    if funding.model == "historical":
-        if abs(history.funding_interval_hours - funding.interval_hours) > 1e-9:
-            raise InputError(
-                "market.funding.interval_hours",
-                funding.interval_hours,
-                f"must equal the interval of the funding data ({history.funding_interval_hours:g}"
-                " h): the historical rates are per that interval",
-            )
-    if price.model == "bootstrap" and spec.mean_block_hours < scenario.step_hours:
-        raise InputError(
-            "market.price.history.mean_block_hours",
-            spec.mean_block_hours,
-            f"must be at least one step ({scenario.step_hours:g} h)",
-        )
-    if price.model == "replay":
-        _check_replay(scenario, history)
-    return history
-
-
-def _check_replay(scenario: Scenario, history: History) -> None:
-    n = scenario.n_steps
-    first = iso(datetime.fromtimestamp(int(history.starts[0]), UTC))
-    start = scenario.market.price.history.start
-    if start is not None:
-        late = int(history.starts[0]) - int(parse_time(start).timestamp())
-        if late >= history.interval_hours * 3600:
-            raise InputError(
-                "market.price.history.start",
-                start,
-                f"the data (prices{' with funding' if history.funding_interval_hours else ''}) "
-                f"begin only at {first}; the replay cannot start there",
-            )
-    if len(history) < n:
-        last = iso(datetime.fromtimestamp(int(history.ends[-1]), UTC))
-        raise InputError(
-            "horizon_days",
-            scenario.horizon_days,
-            f"the replay needs {n} steps of {scenario.step_hours:g} h from {first}, but the data "
-            f"(prices{' with funding' if scenario.market.price.history.funding else ''}) hold "
-            f"only {len(history)} up to {last}; shorten the horizon or move "
-            "market.price.history.start",
-        )
-    breaks = np.flatnonzero(~history.follows[: n - 1])
-    if len(breaks):
-        at = iso(datetime.fromtimestamp(int(history.ends[breaks[0]]), UTC))
-        raise InputError(
-            "market.price.history.start",
-            scenario.market.price.history.start,
-            f"the replayed window has a gap in the data after {at} (missing rows, or no funding "
-            "rate in force); choose a window without gaps",
-        )
+def read_history(
+    prices: str, funding: str | None, start: str | None, end: str | None, intrabar_high: bool
+) -> History:
+    """The aligned historical steps of a price CSV (its `high` column too with `intrabar_high`)
+    and an optional funding CSV, restricted to [start, end] (ISO dates or date-times, UTC).
+    Cached per (file, size, modification time, window). Raises `InputError` under the scenario
+    keys `market.price.history.prices` / `.funding`."""
+    paths = [prices] + ([funding] if funding is not None else [])
+    return _aligned(prices, funding, start, end, intrabar_high, tuple(_stamp(p) for p in paths))

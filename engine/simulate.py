@@ -10,10 +10,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from engine.inputs import KernelInputs
 from engine.kernels.driver import RECORD_FIELDS, simulate_block
 from engine.kernels.lanes import simulate_block_lanes
 from engine.outputs import allocate_path_outputs
-from engine.params import KernelInputs
 
 KERNELS = ("auto", "general", "lanes")
 

@@ -63,7 +63,7 @@ def cases() -> Iterator[tuple[str, dict[str, str]]]:
     from lane_cases import LANE_CASES, LANE_HORIZON_DAYS
 
     import engine
-    from engine.params import kernel_inputs
+    from engine.inputs import kernel_inputs
     from engine.scenario import load_scenario, sweep_points
 
     for name in shipped_names():

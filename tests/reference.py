@@ -47,6 +47,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.inputs.price import market_params
 from engine.kernels.driver import (
     D_BLOCK,
     D_BRIDGE,
@@ -64,7 +65,6 @@ from engine.kernels.driver import (
     draw_steps,
 )
 from engine.kernels.rng import seed_stream, uniform
-from engine.params import market_params
 from engine.scenario import FundingShock, PriceShock, Scenario, VolShock
 
 HOURS_PER_YEAR = 8760.0

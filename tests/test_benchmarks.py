@@ -16,14 +16,14 @@ from typing import Any
 
 import numpy as np
 import pytest
-from engine.results.plan import default_block_paths
 
 import engine
 from benchmarks import checks, numpy_model, numpy_notebook
 from benchmarks.core import CASES, data_folder, parse_args, select_cases
 from benchmarks.floor import floor_draws, run_floor, run_model_floor
 from engine.dispatch import supports
-from engine.params import kernel_inputs
+from engine.inputs import kernel_inputs
+from engine.results.plan import default_block_paths
 from engine.risk import ATTRIBUTION
 from engine.simulate import run_block
 

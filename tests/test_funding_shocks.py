@@ -36,7 +36,8 @@ from typer.testing import CliRunner
 import engine
 from engine import cli
 from engine.errors import InputError
-from engine.params import _settlements_per_step, kernel_inputs
+from engine.inputs import kernel_inputs
+from engine.inputs.grid import _settlements_per_step
 from engine.scenario import apply_overrides, load_scenario
 
 Run = Callable[..., xr.Dataset]

@@ -21,12 +21,12 @@ from numba import njit
 import engine
 from benchmarks.floor import run_floor, run_floor_lanes
 from engine.dispatch import LANE_KEYS, supports, unsupported_keys
+from engine.inputs import kernel_inputs
 from engine.kernels.detmath import exp as det_exp
 from engine.kernels.detmath import exp4 as det_exp4
 from engine.kernels.detmath import log as det_log
 from engine.kernels.detmath import log4 as det_log4
 from engine.kernels.lanes import LANES
-from engine.params import kernel_inputs
 from engine.scenario import PoolSpec, Scenario, load_scenario
 from engine.simulate import run_block
 

@@ -20,9 +20,10 @@ from typer.testing import CliRunner
 
 import engine
 from engine import cli, risk
+from engine.inputs import split_capital
+from engine.inputs.hedge import maintenance_tiers
 from engine.kernels.options import black76
 from engine.kernels.perp import liquidation_price, maintenance_margin
-from engine.params import maintenance_tiers, split_capital
 from engine.scenario import apply_overrides, load_scenario
 
 # illustrative brackets (shaped like a venue's published table): caps in quote units

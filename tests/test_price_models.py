@@ -36,10 +36,10 @@ from typer.testing import CliRunner
 
 import engine
 from engine import cli
-from engine.history import load_history
+from engine.inputs.price import market_params
 from engine.outputs import PATH_OUTPUTS
-from engine.params import market_params
 from engine.risk import attribution_parts
+from engine.scenario.history import load_history
 
 PRICES = DATA_DIR / "eth_usdt_1h_binance_spot.csv"
 FUNDING = DATA_DIR / "eth_usdt_perp_funding_8h_binance.csv"
@@ -214,7 +214,8 @@ def test_regime_chain_on_the_grid(figures: Figures) -> None:
     }
     ds = simulate(over, paths=1500)
     scn = engine.load_scenario(scenario_dict(over))
-    from engine.params import generator_matrix, stationary_law
+    from engine.modelmath.markov import stationary_law
+    from engine.scenario.price import generator_matrix
 
     q = generator_matrix(scn.market.price)
     pi = stationary_law(q)

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 import engine
 from engine.errors import InputError
-from engine.params import split_capital
+from engine.inputs import split_capital
 from engine.scenario import Scenario, load_scenario, shipped_scenarios
 
 ROOT = Path(__file__).resolve().parent.parent

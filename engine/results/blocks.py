@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from engine.inputs import kernel_inputs, split_capital
 from engine.outputs import SAMPLE_OUTPUTS
-from engine.params import kernel_inputs, split_capital
 from engine.results.plan import Task
 from engine.scenario import Scenario, load_scenario
 from engine.simulate import BlockResult, run_block

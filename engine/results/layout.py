@@ -14,8 +14,8 @@ import numba
 import numpy as np
 import xarray as xr
 
+from engine.inputs import observation_days, split_capital
 from engine.outputs import DERIVED_OUTPUTS, PATH_OUTPUTS, SAMPLE_OUTPUTS
-from engine.params import observation_days, split_capital
 from engine.results.plan import Plan
 from engine.scenario import Scenario
 from engine.version import __version__

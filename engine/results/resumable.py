@@ -26,8 +26,8 @@ from zarr.core.sync import sync as zarr_sync
 
 from engine.errors import InputError
 from engine.files import TMP_MARK
+from engine.inputs import observation_days
 from engine.outputs import DERIVED_OUTPUTS, PATH_OUTPUTS, SAMPLE_OUTPUTS
-from engine.params import observation_days
 from engine.results.blocks import compute_block
 from engine.results.layout import dataset_layout
 from engine.results.plan import Plan, Task

@@ -16,8 +16,8 @@ import numpy as np
 import xarray as xr
 
 from engine.errors import InputError
+from engine.inputs import observation_days
 from engine.outputs import DERIVED_OUTPUTS, PATH_OUTPUTS, SAMPLE_OUTPUTS
-from engine.params import observation_days
 from engine.results.blocks import compute_block
 from engine.results.layout import dataset_layout
 from engine.results.plan import Task, make_plan
