@@ -5,6 +5,16 @@ from __future__ import annotations
 import sys
 import time
 
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.progress import Progress as Bar
+
 from engine.results.plan import Plan, Task
 from engine.scenario import point_key
 
@@ -14,8 +24,6 @@ class Progress:
     when quiet or not a terminal), and a log line per finished sweep point unless quiet."""
 
     def __init__(self, plan: Plan, done_before: int, quiet: bool) -> None:
-        from rich.console import Console
-
         self.plan = plan
         self.quiet = quiet
         self.console = Console(stderr=True, highlight=False)
@@ -28,15 +36,6 @@ class Progress:
             self.remaining[task.point] = self.remaining.get(task.point, 0) + 1
         self._bar = None
         if not quiet and self.console.is_terminal:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-            from rich.progress import Progress as Bar
-
             self._bar = Bar(
                 TextColumn("paths"),
                 BarColumn(),
