@@ -294,6 +294,14 @@ def test_metrics_over_sweep_dims(sweep: xr.Dataset) -> None:
         assert m["liquidation"]["count"] == k
         total = sum(p.values for p in risk.attribution_parts(alone).values())
         np.testing.assert_allclose(total, pnl, atol=1e-9 * 1e5, rtol=0)
+    # higher leverage on the same paths: the liquidation probability does not fall
+    liq = {
+        e["point"]["hedge.leverage"]: e["metrics"]["liquidation"]["probability"]
+        for e in by_point
+        if e["point"]["hedge.ratio"] == 1.0
+    }
+    assert sorted(liq) == [2.0, 5.0, 10.0]
+    assert liq[2.0] <= liq[5.0] <= liq[10.0]
 
 
 def test_summary_of_a_sweep(sweep: xr.Dataset) -> None:
