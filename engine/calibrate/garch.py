@@ -138,7 +138,7 @@ def _arch_fit(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
 def _targeted_fit(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, list[str]]:
     """Variance-targeted GARCH(1,1)-t on demeaned standardised returns z (long-run variance =
     mean(z^2)): (alpha, beta, dof), their sandwich covariance, the log-likelihood, notes."""
-    from scipy.optimize import minimize
+    from scipy.optimize import minimize  # loaded when a fit runs: ~0.1 s off each lphedge start
 
     v = float(np.mean(z * z))
 
