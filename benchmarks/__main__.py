@@ -1,5 +1,5 @@
 """Entry point: `python -m benchmarks --help`."""
 
-from benchmarks.core import main
+from benchmarks.cli import main
 
 raise SystemExit(main())

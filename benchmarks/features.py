@@ -1,4 +1,4 @@
-"""Cost of the issue-6 venue options (tiered margin, options strip, venue hazards and cover) in
+"""Cost of the venue options (tiered margin, options strip, venue hazards and cover) in
 path-steps per second, against the same scenario without them.
 
     python -m benchmarks.features                 # 4096 paths x 2160 steps, 5 repeats

@@ -1,4 +1,4 @@
-"""The cost of each pool <-> perp option (issue 6) in path-steps per second, single core.
+"""The cost of each pool <-> perp option in path-steps per second, single core.
 
 Each option is timed against its own base scenario, both on the general kernel (the lane kernel
 runs the bases alone: timing them there would mix its speed-up into the option's cost), the two

@@ -1,6 +1,6 @@
 """The default scenario's model as a quant writes it in a notebook: plain vectorised numpy.
 
-This is the program issue 7's numpy target refers to ("a plain vectorised numpy implementation of
+This is the program the engine's numpy target refers to ("a plain vectorised numpy implementation of
 the default model ... all paths at once, loop over steps, what a quant would write in a notebook").
 All paths are held at once as arrays; a Python loop runs over the time steps; the random numbers
 come from `numpy.random.default_rng`; each step is written with the model's natural array

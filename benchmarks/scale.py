@@ -1,7 +1,7 @@
 """Scale-out benchmarks: the streaming runner (`engine.simulation.streamed.run_to_store`) on dask.distributed.
 
     python -m benchmarks.scale efficiency      # parallel efficiency 1 vs 2 workers, task overhead
-    python -m benchmarks.scale big --paths 1000000 --days 365   # the issue's 1M-path year
+    python -m benchmarks.scale big --paths 1000000 --days 365   # the 1M-path year
 
 `efficiency` times the same run (default scenario, 32768 paths, 365 days hourly, in the engine's
 default task size unless `--tasks` splits it) with a 1-thread and a 2-thread LocalCluster,
@@ -28,7 +28,6 @@ import json
 import os
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,22 +39,10 @@ from typing import Any
 
 import engine
 from benchmarks.machine import REPO_ROOT, describe, source_revision
-from benchmarks.timing import measure
+from benchmarks.progress import log
+from benchmarks.timing import measure, summary
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def _summary(values: Sequence[float]) -> dict[str, Any]:
-    return {
-        "median": statistics.median(values),
-        "min": min(values),
-        "max": max(values),
-        "values": list(values),
-    }
 
 
 @contextlib.contextmanager
@@ -79,7 +66,6 @@ def _local_client(threads: int, warm: Any, tmp: Path) -> Iterator[Any]:
 
 def efficiency(args: argparse.Namespace) -> dict[str, Any]:
     from engine.results.plan import make_plan
-
     from engine.simulation.streamed import run_to_store
 
     scn = engine.load_scenario(None, {"paths": args.paths, "horizon_days": args.days})
@@ -149,19 +135,19 @@ def efficiency(args: argparse.Namespace) -> dict[str, Any]:
         "tasks": -(-scn.paths // block),
         "block_paths": block,
         "call": "engine.simulation.streamed.run_to_store(..., client=LocalCluster(threads=W)) incl. store and summary",
-        "wall_s": {str(w): _summary(times[w]) for w in (1, 2)},
-        "path_steps_per_s": {str(w): _summary([path_steps / t for t in times[w]]) for w in (1, 2)},
-        "cores_used": {str(w): _summary(cores[w]) for w in (1, 2)},
-        "other_load_cores": {str(w): _summary(other[w]) for w in (1, 2)},
-        "speedup": _summary([t1 / t2 for t1, t2 in zip(times[1], times[2], strict=True)]),
-        "efficiency": _summary(eff),
-        "tasks_s": {str(w): _summary(task_times[w]) for w in (1, 2)},
-        "tasks_efficiency": _summary(
+        "wall_s": {str(w): summary(times[w]) for w in (1, 2)},
+        "path_steps_per_s": {str(w): summary([path_steps / t for t in times[w]]) for w in (1, 2)},
+        "cores_used": {str(w): summary(cores[w]) for w in (1, 2)},
+        "other_load_cores": {str(w): summary(other[w]) for w in (1, 2)},
+        "speedup": summary([t1 / t2 for t1, t2 in zip(times[1], times[2], strict=True)]),
+        "efficiency": summary(eff),
+        "tasks_s": {str(w): summary(task_times[w]) for w in (1, 2)},
+        "tasks_efficiency": summary(
             [t1 / (2.0 * t2) for t1, t2 in zip(task_times[1], task_times[2], strict=True)]
         ),
-        "empty_task_s": _summary(empty),
+        "empty_task_s": summary(empty),
         "empty_task_paths": 16,
-        "extra_s_per_task_8_vs_128": _summary(extra),
+        "extra_s_per_task_8_vs_128": summary(extra),
     }
 
 

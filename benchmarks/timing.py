@@ -10,8 +10,9 @@ by a neighbour, not by the code.
 from __future__ import annotations
 
 import os
+import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,3 +69,13 @@ def measure(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Sample, 
     p1 = time.process_time()
     busy1 = machine_busy_s()
     return Sample(w1 - w0, t1 - t0, p1 - p0, busy1 - busy0), result
+
+
+def summary(values: Sequence[float]) -> dict[str, Any]:
+    """Median and range of per-repeat values (the values themselves kept)."""
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "values": list(values),
+    }

@@ -19,7 +19,8 @@ import pytest
 
 import engine
 from benchmarks import checks, numpy_model, numpy_notebook
-from benchmarks.core import CASES, data_folder, parse_args, select_cases
+from benchmarks.cases import CASES, data_folder, select_cases
+from benchmarks.cli import parse_args
 from benchmarks.floor import floor_draws, run_floor, run_model_floor
 from engine.dispatch import supports
 from engine.inputs import kernel_inputs

@@ -1,5 +1,5 @@
-"""Calibration of the newer price models: GARCH(1,1)-t (`engine.calibrate_garch`) and the
-two-regime Markov-switching fit (`engine.calibrate_regime`).
+"""Calibration of the GARCH(1,1)-t price model (`engine.calibrate.garch`) and the two-regime
+Markov-switching fit (`engine.calibrate.regime`).
 
 Layers: the likelihoods against independent implementations (the `arch` package's own
 log-likelihood; a brute-force sum over every regime path); recovery of known parameters from
@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from engine.calibrate_garch import (
+from engine.calibrate.garch import (
     backcast,
     conditional_variance,
     fit_garch,
@@ -24,9 +24,9 @@ from engine.calibrate_garch import (
     garch_loglik,
     t_kurtosis,
 )
-from engine.calibrate_regime import fit_regime, hamilton_filter, interval_returns, smoothed
+from engine.calibrate.regime import fit_regime, hamilton_filter, interval_returns, smoothed
 from engine.data import Series, read_funding, read_prices
-from tests.test_calibrate import ETH_1H, ETH_FUNDING, HOUR, needs_data, simulated_paths
+from tests.calibration_data import ETH_1H, ETH_FUNDING, HOUR, needs_data, simulated_paths
 
 # --------------------------------------------------------------------------------------------
 # Independent simulators (numpy, their own code path; the engine's kernels are checked against

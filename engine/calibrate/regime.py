@@ -29,20 +29,26 @@ holding the settlement (`funding_means`); s.e. from a sandwich covariance over 3
 batches (the serial dependence), plus, by the delta method, the error the estimated regime
 parameters put into the probabilities (the diagonal of the Murphy-Topel correction: the two
 sources are treated as independent). The OU reversion, vol and correlation are the single OU fit of
-the whole file (`engine.calibrate.fit_ou`), and the OU mean reverts towards the current regime's
+the whole file (`engine.calibrate.funding.fit_ou`), and the OU mean reverts towards the current regime's
 mean, so the simulated funding lags regime switches by about 1/reversion.
 """
 
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 from numba import njit
-from scipy.optimize import minimize
 
-from engine.calibrate import Estimate, PriceFit, _delta, _hessian
-from engine.calibrate_garch import BATCHES
+from engine.calibrate.estimates import (
+    BATCHES,
+    Estimate,
+    PriceFit,
+    delta_se,
+    hessian,
+    valid_covariance,
+)
 from engine.data import Series
 from engine.errors import InputError
 
@@ -148,34 +154,26 @@ def interval_returns(prices: Series, hours: float) -> tuple[np.ndarray, np.ndarr
     return np.diff(logp), grid[:-1]
 
 
-def fit_regime(
-    prices: Series, hours: float = DEFAULT_HOURS, funding: Series | None = None
-) -> PriceFit:
-    """Two-regime Markov-switching fit of the price's log returns over `hours`; with `funding`,
-    each regime's funding mean. Parameter keys: `<regime>.drift`, `<regime>.vol`,
-    `<regime>.to_<other>` (intensity per year), `<regime>.funding_mean`."""
-    r, starts = interval_returns(prices, hours)
-    ok = np.isfinite(r)
-    n = int(np.count_nonzero(ok))
-    if n < 100:
-        raise InputError("log returns", n, f"too few {hours:g}-hour returns to fit (need 100)")
-    dt = hours / 8760.0
-    scale = float(np.std(r[ok]))
-    if scale <= 0.0:
-        raise InputError("log returns", n, "have zero variance: the price never moves")
-    z = r / scale
-    med = float(np.median(z[ok]))
+def _regime_nll(theta: np.ndarray, z: np.ndarray) -> float:
+    """Negative log-likelihood of standardised returns z at theta = (m0, m1, log s0, log s1,
+    logit p01, logit p10); 1e300 far outside the plausible range."""
+    m0, m1, ls0, ls1, lp01, lp10 = theta
+    if abs(ls0) > 10 or abs(ls1) > 10 or abs(lp01) > 30 or abs(lp10) > 30:
+        return 1e300
+    ll, _, _ = hamilton_filter(
+        z, m0, m1, math.exp(ls0), math.exp(ls1),
+        1.0 / (1.0 + math.exp(-lp01)), 1.0 / (1.0 + math.exp(-lp10)),
+    )  # fmt: skip
+    return -ll
 
-    def nll(theta: np.ndarray) -> float:
-        m0, m1, ls0, ls1, lp01, lp10 = theta
-        if abs(ls0) > 10 or abs(ls1) > 10 or abs(lp01) > 30 or abs(lp10) > 30:
-            return 1e300
-        ll, _, _ = hamilton_filter(
-            z, m0, m1, math.exp(ls0), math.exp(ls1),
-            1.0 / (1.0 + math.exp(-lp01)), 1.0 / (1.0 + math.exp(-lp10)),
-        )  # fmt: skip
-        return -ll
 
+def _maximise_likelihood(z: np.ndarray) -> tuple[np.ndarray, float]:
+    """theta at the best of three starts (each Nelder-Mead, then BFGS) and its negative
+    log-likelihood."""
+    from scipy.optimize import minimize  # loaded when a fit runs: ~0.1 s off each lphedge start
+
+    nll = partial(_regime_nll, z=z)
+    med = float(np.median(z[np.isfinite(z)]))
     best = None
     for s_lo, s_hi, p in ((0.7, 1.6, 0.05), (0.5, 2.0, 0.02), (0.85, 1.3, 0.1)):
         x0 = np.array(
@@ -195,16 +193,131 @@ def fit_regime(
         if best is None or res.fun < best.fun:
             best = res
     assert best is not None
-    theta = best.x.copy()
+    return best.x, float(best.fun)
+
+
+def _engine_params(theta: np.ndarray, scale: float, dt: float) -> np.ndarray:
+    """(calm drift, vol, intensity to stressed, stressed drift, vol, intensity to calm), per
+    year, from theta (standardised units) and the interval dt (years)."""
+    a0, a1, sd0, sd1, q01, q10 = _unpack(theta, scale)
+    vol0, vol1 = sd0 / math.sqrt(dt), sd1 / math.sqrt(dt)
+    total = -math.log(1.0 - q01 - q10) / dt
+    return np.array([
+        a0 / dt + 0.5 * vol0 * vol0, vol0, total * q01 / (q01 + q10),
+        a1 / dt + 0.5 * vol1 * vol1, vol1, total * q10 / (q01 + q10),
+    ])  # fmt: skip
+
+
+def _funding_params(
+    funding: Series,
+    starts: np.ndarray,
+    hours: float,
+    smooth: np.ndarray,
+    z: np.ndarray,
+    theta: np.ndarray,
+    cov: np.ndarray,
+    scale: float,
+) -> tuple[dict[str, Estimate], int] | None:
+    """Each regime's `funding_mean` estimate and the number of settlements used; None with fewer
+    than 30 settlements inside the price data."""
+    # the interval holding each settlement (a rate settled at t covers the hours before t)
+    k = np.searchsorted(starts, funding.times - 1, side="right") - 1
+    # settlements after the last interval's end are outside the price data (not mapped to it)
+    step = round(hours * 3600.0)
+    inside = (k >= 0) & (funding.times - 1 < starts[-1] + step)
+    w1 = smooth[k[inside]]
+    f = funding.values[inside]
+    if f.size < 30:
+        return None
+    coef, cov_f = funding_means(f, w1)
+
+    def coef_at(th: np.ndarray) -> np.ndarray:
+        a0, a1, sd0, sd1, q01, q10 = _unpack(th, scale)
+        _, fi, pr = hamilton_filter(z, a0 / scale, a1 / scale, sd0 / scale, sd1 / scale,
+                                    q01, q10)  # fmt: skip
+        return funding_means(f, smoothed(fi, pr, q01, q10)[k[inside]])[0]
+
+    if np.all(np.isfinite(cov)):  # the weights are estimated too (Murphy-Topel)
+        jac_se = delta_se(coef_at, theta, cov)
+        cov_f = cov_f + np.diag(jac_se**2)
+    se_f = np.sqrt(np.diag(cov_f))
+    params = {
+        f"{name}.funding_mean": Estimate(float(coef[i]), float(se_f[i]))
+        for i, name in enumerate(REGIMES)
+    }
+    return params, int(f.size)
+
+
+def _comparison(
+    r: np.ndarray,
+    hours: float,
+    value: np.ndarray,
+    states: tuple[float, float, float, float],
+    w: float,
+    smooth: np.ndarray,
+    current: float,
+) -> list[tuple[str, str, str]]:
+    """The fit against the data's own statistics: (figure, model's value, data's value).
+    `states`: each regime's mean and sd of an interval's return (m0, m1, s0, s1); `w`: the
+    stationary probability of the stressed regime."""
+    m0, m1, s0, s1 = states
+    ok = np.isfinite(r)
+    dt = hours / 8760.0
+    sample_vol = float(np.std(r[ok], ddof=1) / math.sqrt(dt))
+    mix_vol = math.sqrt((1.0 - w) * value[1] ** 2 + w * value[4] ** 2)
+    c = r[ok] - r[ok].mean()
+    sample_kurt = float(np.mean(c**4) / np.mean(c**2) ** 2)
+    mom2 = (1 - w) * (s0**2 + m0**2) + w * (s1**2 + m1**2)
+    mean_mix = (1 - w) * m0 + w * m1
+    # central 4th moment of the stationary two-normal mixture
+    mom4 = sum(
+        wi * ((mi - mean_mix) ** 4 + 6 * (mi - mean_mix) ** 2 * si**2 + 3 * si**4)
+        for wi, mi, si in ((1 - w, m0, s0), (w, m1, s1))
+    )
+    kurt_mix = mom4 / (mom2 - mean_mix**2) ** 2
+    share = float(np.mean(smooth[ok] > 0.5))
+    return [
+        ("fit", f"2-regime Hamilton filter MLE on {hours:g}-hour log returns", ""),
+        ("vol (annualised), stationary mix", f"{mix_vol:.4f}", f"sample {sample_vol:.4f}"),
+        (f"kurtosis of {hours:g} h returns", f"{kurt_mix:.3g}", f"sample {sample_kurt:.3g}"),
+        (
+            "share of time stressed",
+            f"{w:.3f} (stationary law)",
+            f"{share:.3f} (smoothed probability > 1/2)",
+        ),
+        (
+            "mean stay (days) calm / stressed",
+            f"{1.0 / value[2] * 365:.1f} / {1.0 / value[5] * 365:.1f}",
+            "",
+        ),
+        ("current regime", f"P(stressed) = {current:.3f} at the end of the data", ""),
+    ]
+
+
+def fit_regime(
+    prices: Series, hours: float = DEFAULT_HOURS, funding: Series | None = None
+) -> PriceFit:
+    """Two-regime Markov-switching fit of the price's log returns over `hours`; with `funding`,
+    each regime's funding mean. Parameter keys: `<regime>.drift`, `<regime>.vol`,
+    `<regime>.to_<other>` (intensity per year), `<regime>.funding_mean`."""
+    r, starts = interval_returns(prices, hours)
+    ok = np.isfinite(r)
+    n = int(np.count_nonzero(ok))
+    if n < 100:
+        raise InputError("log returns", n, f"too few {hours:g}-hour returns to fit (need 100)")
+    dt = hours / 8760.0
+    scale = float(np.std(r[ok]))
+    if scale <= 0.0:
+        raise InputError("log returns", n, "have zero variance: the price never moves")
+    z = r / scale
+    best_x, best_nll = _maximise_likelihood(z)
+    theta = best_x.copy()
     if theta[2] > theta[3]:  # state 0 = calm (the lower vol)
         theta = theta[[1, 0, 3, 2, 5, 4]]
     notes: list[str] = []
-    hess = _hessian(nll, theta)
-    try:
-        cov = np.linalg.inv(hess)
-        if not np.all(np.isfinite(cov)) or np.any(np.diag(cov) <= 0.0):
-            raise np.linalg.LinAlgError
-    except np.linalg.LinAlgError:
+    hess = hessian(partial(_regime_nll, z=z), theta)
+    cov = valid_covariance(lambda: np.linalg.inv(hess))
+    if cov is None:
         cov = np.full((6, 6), np.nan)
         notes.append("the Hessian is not positive definite: standard errors unavailable")
     m0, m1, s0, s1, p01, p10 = _unpack(theta, scale)
@@ -215,18 +328,9 @@ def fit_regime(
             "the fitted regimes alternate faster than the interval "
             "(P_cs + P_sc >= 1): no continuous-time chain fits; try a longer --regime-hours",
         )
-
-    def engine_params(th: np.ndarray) -> np.ndarray:
-        a0, a1, sd0, sd1, q01, q10 = _unpack(th, scale)
-        vol0, vol1 = sd0 / math.sqrt(dt), sd1 / math.sqrt(dt)
-        total = -math.log(1.0 - q01 - q10) / dt
-        return np.array([
-            a0 / dt + 0.5 * vol0 * vol0, vol0, total * q01 / (q01 + q10),
-            a1 / dt + 0.5 * vol1 * vol1, vol1, total * q10 / (q01 + q10),
-        ])  # fmt: skip
-
+    engine_params = partial(_engine_params, scale=scale, dt=dt)
     value = engine_params(theta)
-    se = _delta(engine_params, theta, cov) if np.all(np.isfinite(cov)) else np.full(6, np.nan)
+    se = delta_se(engine_params, theta, cov) if np.all(np.isfinite(cov)) else np.full(6, np.nan)
     keys = ("calm.drift", "calm.vol", "calm.to_stressed",
             "stressed.drift", "stressed.vol", "stressed.to_calm")  # fmt: skip
     params = {k: Estimate(float(v), float(e)) for k, v, e in zip(keys, value, se, strict=True)}
@@ -243,73 +347,23 @@ def fit_regime(
         "starts": starts,
     }
     if funding is not None:
-        # the interval holding each settlement (a rate settled at t covers the hours before t)
-        k = np.searchsorted(starts, funding.times - 1, side="right") - 1
-        # settlements after the last interval's end are outside the price data (not mapped to it)
-        step = round(hours * 3600.0)
-        inside = (k >= 0) & (funding.times - 1 < starts[-1] + step)
-        w1 = smooth[k[inside]]
-        f = funding.values[inside]
-        if f.size < 30:
+        found = _funding_params(funding, starts, hours, smooth, z, theta, cov, scale)
+        if found is None:
             notes.append(
                 "fewer than 30 funding settlements inside the price data: no funding means"
             )
         else:
-            coef, cov_f = funding_means(f, w1)
-
-            def coef_at(th: np.ndarray) -> np.ndarray:
-                a0, a1, sd0, sd1, q01, q10 = _unpack(th, scale)
-                _, fi, pr = hamilton_filter(z, a0 / scale, a1 / scale, sd0 / scale, sd1 / scale,
-                                            q01, q10)  # fmt: skip
-                return funding_means(f, smoothed(fi, pr, q01, q10)[k[inside]])[0]
-
-            if np.all(np.isfinite(cov)):  # the weights are estimated too (Murphy-Topel)
-                jac_se = _delta(coef_at, theta, cov)
-                cov_f = cov_f + np.diag(jac_se**2)
-            se_f = np.sqrt(np.diag(cov_f))
-            for i, name in enumerate(REGIMES):
-                params[f"{name}.funding_mean"] = Estimate(float(coef[i]), float(se_f[i]))
-            extra["funding_settlements"] = int(f.size)
-
-    sample_vol = float(np.std(r[ok], ddof=1) / math.sqrt(dt))
-    mix_vol = math.sqrt(
-        (1.0 - stationary_stressed) * value[1] ** 2 + stationary_stressed * value[4] ** 2
-    )
-    c = r[ok] - r[ok].mean()
-    sample_kurt = float(np.mean(c**4) / np.mean(c**2) ** 2)
-    w = stationary_stressed
-    mom2 = (1 - w) * (s0**2 + m0**2) + w * (s1**2 + m1**2)
-    mean_mix = (1 - w) * m0 + w * m1
-    # central 4th moment of the stationary two-normal mixture
-    mom4 = sum(
-        wi * ((mi - mean_mix) ** 4 + 6 * (mi - mean_mix) ** 2 * si**2 + 3 * si**4)
-        for wi, mi, si in ((1 - w, m0, s0), (w, m1, s1))
-    )
-    kurt_mix = mom4 / (mom2 - mean_mix**2) ** 2
-    share = float(np.mean(smooth[ok] > 0.5))
-    comparison = [
-        ("fit", f"2-regime Hamilton filter MLE on {hours:g}-hour log returns", ""),
-        ("vol (annualised), stationary mix", f"{mix_vol:.4f}", f"sample {sample_vol:.4f}"),
-        (f"kurtosis of {hours:g} h returns", f"{kurt_mix:.3g}", f"sample {sample_kurt:.3g}"),
-        (
-            "share of time stressed",
-            f"{w:.3f} (stationary law)",
-            f"{share:.3f} (smoothed probability > 1/2)",
-        ),
-        (
-            "mean stay (days) calm / stressed",
-            f"{1.0 / value[2] * 365:.1f} / {1.0 / value[5] * 365:.1f}",
-            "",
-        ),
-        ("current regime", f"P(stressed) = {current:.3f} at the end of the data", ""),
-    ]
+            params.update(found[0])
+            extra["funding_settlements"] = found[1]
     return PriceFit(
         "regime",
         n,
         dt,
         params,
-        log_likelihood=-float(best.fun) - n * math.log(scale),
+        log_likelihood=-best_nll - n * math.log(scale),
         notes=notes,
-        comparison=comparison,
+        comparison=_comparison(
+            r, hours, value, (m0, m1, s0, s1), stationary_stressed, smooth, current
+        ),
         extra=extra,
     )

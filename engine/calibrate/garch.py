@@ -9,7 +9,7 @@ with `v` the long-run (unconditional) per-step variance. The engine's keys: `vol
 (annualised long-run vol), `garch.alpha`, `garch.beta` (per step, dimensionless), `garch.dof`,
 `garch.initial_vol` = sqrt(h_{T+1} / dt) (the one-step-ahead conditional vol after the last
 return: the market's state at the end of the data), and `drift` = m / dt + vol^2 / 2 (so the
-GBM limit alpha = beta = 0, dof -> inf gives the GBM calibration of `engine.calibrate.fit_gbm`).
+GBM limit alpha = beta = 0, dof -> inf gives the GBM calibration of `engine.calibrate.gbm.fit_gbm`).
 
 The mean `m` is the sample mean of the returns (the variance equation is fitted to the demeaned
 returns, `arch`'s zero-mean model): a Student-t likelihood would estimate a *location* (closer to
@@ -43,20 +43,27 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
-from scipy.signal import lfilter
 from scipy.special import gammaln
 
-from engine.calibrate import Estimate, PriceFit, _check_returns, _delta, _hessian
+from engine.calibrate.estimates import (
+    Estimate,
+    PriceFit,
+    batch_se,
+    check_returns,
+    delta_se,
+    hessian,
+    valid_covariance,
+)
 from engine.errors import InputError
 
 IGARCH_MARGIN = 1e-4
 """An unrestricted fit with alpha + beta >= 1 - IGARCH_MARGIN is at the boundary: targeting."""
 MIN_DOF = 2.05
 MAX_DOF = 500.0
-BATCHES = 30
 
 
 def backcast(resid: np.ndarray) -> float:
@@ -71,6 +78,8 @@ def conditional_variance(
 ) -> np.ndarray:
     """h_t = omega + alpha e_{t-1}^2 + beta h_{t-1}, with e_{-1}^2 = h_{-1} = start; length n + 1
     (the last entry is the one-step-ahead forecast h_{T+1})."""
+    from scipy.signal import lfilter  # loaded when a fit runs: ~0.35 s off each lphedge start
+
     x = np.empty(resid.size + 1)
     x[0] = start
     x[1:] = resid * resid
@@ -129,6 +138,8 @@ def _arch_fit(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
 def _targeted_fit(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, list[str]]:
     """Variance-targeted GARCH(1,1)-t on demeaned standardised returns z (long-run variance =
     mean(z^2)): (alpha, beta, dof), their sandwich covariance, the log-likelihood, notes."""
+    from scipy.optimize import minimize  # loaded when a fit runs: ~0.1 s off each lphedge start
+
     v = float(np.mean(z * z))
 
     def unpack(x: np.ndarray) -> tuple[float, float, float]:
@@ -163,7 +174,7 @@ def _targeted_fit(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, list[st
     theta = np.array(unpack(best.x))
     notes: list[str] = []
     n = z.size
-    hess = _hessian(lambda th: float(np.sum(terms(th))), theta, step=1e-4)
+    hess = hessian(lambda th: float(np.sum(terms(th))), theta, step=1e-4)
     scores = np.empty((n, 3))
     for j in range(3):
         step = 1e-5 * max(1.0, abs(theta[j]))
@@ -171,23 +182,16 @@ def _targeted_fit(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, list[st
         up[j] += step
         down[j] -= step
         scores[:, j] = (terms(up) - terms(down)) / (2.0 * step)
-    try:
+
+    def sandwich() -> np.ndarray:
         h_inv = np.linalg.inv(-hess)
-        cov = h_inv @ (scores.T @ scores) @ h_inv
-        if not np.all(np.isfinite(cov)) or np.any(np.diag(cov) <= 0.0):
-            raise np.linalg.LinAlgError
-    except np.linalg.LinAlgError:
+        return h_inv @ (scores.T @ scores) @ h_inv
+
+    cov = valid_covariance(sandwich)
+    if cov is None:
         cov = np.full((3, 3), np.nan)
         notes.append("the Hessian is not negative definite: standard errors unavailable")
     return theta, cov, -float(best.fun), notes
-
-
-def batch_se(x: np.ndarray, batches: int = BATCHES) -> float:
-    """Standard error of the mean of x from the means of contiguous batches (serial dependence
-    within a batch kept)."""
-    b = min(batches, max(2, x.size // 50))
-    means = np.array([chunk.mean() for chunk in np.array_split(x, b)])
-    return float(means.std(ddof=1) / math.sqrt(b))
 
 
 def _autocorr(x: np.ndarray, lag: int) -> float:
@@ -197,21 +201,37 @@ def _autocorr(x: np.ndarray, lag: int) -> float:
     return float(np.dot(c[:-lag], c[lag:]) / np.dot(c, c))
 
 
-def fit_garch(returns: np.ndarray, dt_years: float, targeting: bool | None = None) -> PriceFit:
-    """GARCH(1,1)-t by maximum likelihood on log returns at interval dt_years (years).
+@dataclass(frozen=True)
+class _StandardisedFit:
+    """A GARCH(1,1)-t fit of the demeaned, standardised returns."""
 
-    `targeting`: None (default) fits unrestricted with `arch` and falls back to variance targeting
-    only at the integrated boundary (stated in the notes); True / False forces one fit.
-    Parameter keys: drift, vol (annualised), alpha, beta, dof, initial_vol (annualised).
-    """
-    r = _check_returns(returns, 200, "log returns")
-    n = r.size
-    mean = float(r.mean())
-    scale = float(r.std())
-    if scale <= 0.0:
-        raise InputError("log returns", n, "have zero variance: the price never moves")
-    z = (r - mean) / scale
-    se_mean = batch_se(r)
+    x: np.ndarray
+    """(m, omega or v, alpha, beta, dof): m the mean return (return units), then omega (the
+    unrestricted fit) or the long-run variance v (targeting), alpha, beta, dof (standardised)."""
+    cov: np.ndarray
+    """Covariance of x, (5, 5); the mean's variance (cov[0, 0]) is the caller's to fill."""
+    omega: float
+    long_run: Callable[[np.ndarray], float]
+    """The long-run per-step variance (standardised units) as a function of x."""
+    log_likelihood: float
+    method: str
+    targeted: bool
+    notes: list[str]
+    persistence_unrestricted: float
+    """alpha + beta of the unrestricted fit; NaN when it was not made."""
+
+
+def _targeted_long_run(x: np.ndarray) -> float:
+    return float(x[1])
+
+
+def _unrestricted_long_run(x: np.ndarray) -> float:
+    return float(x[1] / (1.0 - x[2] - x[3]))
+
+
+def _fit_standardised(z: np.ndarray, mean: float, targeting: bool | None) -> _StandardisedFit:
+    """The unrestricted fit, or variance targeting when forced or when the unrestricted fit is at
+    the integrated boundary (`targeting` None)."""
     notes: list[str] = []
     persistence_unrestricted = math.nan
     used_targeting = bool(targeting)
@@ -226,52 +246,40 @@ def fit_garch(returns: np.ndarray, dt_years: float, targeting: bool | None = Non
                 f"{persistence_unrestricted:.6f}, no long-run variance; refitted with variance "
                 "targeting (long-run variance = the sample variance)"
             )
-    # x = (m, omega or v, alpha, beta, dof) in standardised units, m in return units
+    cov = np.zeros((5, 5))
     if used_targeting:
         theta, cov3, ll, more = _targeted_fit(z)
         notes += more
         v = 1.0  # mean(z^2) = 1 by construction
         a, b, dof = theta
-        omega = (1.0 - a - b) * v
-        x = np.array([mean, v, a, b, dof])
-        cov = np.zeros((5, 5))
         cov[2:, 2:] = cov3
         cov[1, 1] = batch_se(z * z) ** 2
+        return _StandardisedFit(
+            np.array([mean, v, a, b, dof]), cov, (1.0 - a - b) * v, _targeted_long_run, ll,
+            "variance targeting", True, notes, persistence_unrestricted,
+        )  # fmt: skip
+    assert arch_params is not None and arch_cov is not None
+    omega, a, b, dof = arch_params
+    if a + b >= 1.0:
+        raise InputError(
+            "log returns", z.size, "the GARCH fit is not stationary (alpha + beta >= 1)"
+        )
+    cov[1:, 1:] = arch_cov
+    return _StandardisedFit(
+        np.array([mean, omega, a, b, dof]), cov, omega, _unrestricted_long_run, ll,
+        "unrestricted MLE (arch)", False, notes, persistence_unrestricted,
+    )  # fmt: skip
 
-        def long_run(x_: np.ndarray) -> float:
-            return float(x_[1])
 
-        method = "variance targeting"
-    else:
-        assert arch_params is not None and arch_cov is not None
-        omega, a, b, dof = arch_params
-        if a + b >= 1.0:
-            raise InputError(
-                "log returns", n, "the GARCH fit is not stationary (alpha + beta >= 1)"
-            )
-        x = np.array([mean, omega, a, b, dof])
-        cov = np.zeros((5, 5))
-        cov[1:, 1:] = arch_cov
+def _show(x: float, fmt: str = ".4g") -> str:
+    return f"{x:{fmt}}" if math.isfinite(x) else "infinite"
 
-        def long_run(x_: np.ndarray) -> float:
-            return float(x_[1] / (1.0 - x_[2] - x_[3]))
 
-        method = "unrestricted MLE (arch)"
-    cov[0, 0] = se_mean**2
-
-    def engine_params(x_: np.ndarray) -> np.ndarray:
-        vol = math.sqrt(long_run(x_) * scale * scale / dt_years)
-        return np.array([x_[0] / dt_years + 0.5 * vol * vol, vol, x_[2], x_[3], x_[4]])
-
-    value = engine_params(x)
-    se = _delta(engine_params, x, cov) if np.all(np.isfinite(cov)) else np.full(5, np.nan)
-    h_next = float(conditional_variance(z, omega, a, b, backcast(z))[-1])
-    initial_vol = math.sqrt(h_next * scale * scale / dt_years)
-    names = ("drift", "vol", "alpha", "beta", "dof")
-    params = {k: Estimate(float(v_), float(s_)) for k, v_, s_ in zip(names, value, se, strict=True)}
-    params["initial_vol"] = Estimate(initial_vol, math.nan)
-
-    # the fit against the data's own statistics
+def _comparison(
+    r: np.ndarray, dt_years: float, vol: float, initial_vol: float, fit: _StandardisedFit
+) -> list[tuple[str, str, str]]:
+    """The fit against the data's own statistics: (figure, model's value, data's value)."""
+    a, b, dof = fit.x[2], fit.x[3], fit.x[4]
     sample_vol = float(r.std(ddof=1) / math.sqrt(dt_years))
     c = r - r.mean()
     sample_kurt = float(np.mean(c**4) / np.mean(c**2) ** 2)
@@ -283,42 +291,70 @@ def fit_garch(returns: np.ndarray, dt_years: float, targeting: bool | None = Non
     acf_sq = ", ".join(f"lag {k * step_h:g} h {_autocorr(sq_r, k):.3f}" for k in lags)
     acf_abs = ", ".join(f"lag {k * step_h:g} h {_autocorr(abs_r, k):.3f}" for k in lags)
     kurt_model = garch_kurtosis(a, b, dof)
-
-    def show(x_: float, fmt: str = ".4g") -> str:
-        return f"{x_:{fmt}}" if math.isfinite(x_) else "infinite"
-
     comparison = [
-        ("fit", method, ""),
+        ("fit", fit.method, ""),
         (
             "long-run vol (annualised)",
-            f"{value[1]:.4f}",
+            f"{vol:.4f}",
             f"sample vol {sample_vol:.4f}"
-            + (" (targeted: equal by construction)" if used_targeting else ""),
+            + (" (targeted: equal by construction)" if fit.targeted else ""),
         ),
         (
             "kurtosis (normal = 3)",
-            show(kurt_model) + (" (dof <= 4: infinite 4th moment)" if dof <= 4.0 else ""),
+            _show(kurt_model) + (" (dof <= 4: infinite 4th moment)" if dof <= 4.0 else ""),
             f"sample {sample_kurt:.4g}",
         ),
-        ("innovation kurtosis", show(t_kurtosis(dof)), ""),
+        ("innovation kurtosis", _show(t_kurtosis(dof)), ""),
         (
             "persistence alpha + beta",
-            f"{p:.5f} (half-life of a variance shock {show(half_life_steps * step_h, '.3g')} h)",
+            f"{p:.5f} (half-life of a variance shock {_show(half_life_steps * step_h, '.3g')} h)",
             f"autocorrelation of r^2: {acf_sq}; of |r|: {acf_abs}",
         ),
         ("current vol (annualised)", f"{initial_vol:.4f}", "last conditional vol of the fit"),
     ]
-    if math.isfinite(persistence_unrestricted):
+    if math.isfinite(fit.persistence_unrestricted):
         comparison.append(
-            ("unrestricted alpha + beta (arch)", f"{persistence_unrestricted:.6f}", "")
+            ("unrestricted alpha + beta (arch)", f"{fit.persistence_unrestricted:.6f}", "")
         )
+    return comparison
+
+
+def fit_garch(returns: np.ndarray, dt_years: float, targeting: bool | None = None) -> PriceFit:
+    """GARCH(1,1)-t by maximum likelihood on log returns at interval dt_years (years).
+
+    `targeting`: None (default) fits unrestricted with `arch` and falls back to variance targeting
+    only at the integrated boundary (stated in the notes); True / False forces one fit.
+    Parameter keys: drift, vol (annualised), alpha, beta, dof, initial_vol (annualised).
+    """
+    r = check_returns(returns, 200, "log returns")
+    n = r.size
+    mean = float(r.mean())
+    scale = float(r.std())
+    if scale <= 0.0:
+        raise InputError("log returns", n, "have zero variance: the price never moves")
+    z = (r - mean) / scale
+    fit = _fit_standardised(z, mean, targeting)
+    x, cov = fit.x, fit.cov
+    cov[0, 0] = batch_se(r) ** 2
+
+    def engine_params(x_: np.ndarray) -> np.ndarray:
+        vol = math.sqrt(fit.long_run(x_) * scale * scale / dt_years)
+        return np.array([x_[0] / dt_years + 0.5 * vol * vol, vol, x_[2], x_[3], x_[4]])
+
+    value = engine_params(x)
+    se = delta_se(engine_params, x, cov) if np.all(np.isfinite(cov)) else np.full(5, np.nan)
+    h_next = float(conditional_variance(z, fit.omega, x[2], x[3], backcast(z))[-1])
+    initial_vol = math.sqrt(h_next * scale * scale / dt_years)
+    names = ("drift", "vol", "alpha", "beta", "dof")
+    params = {k: Estimate(float(v_), float(s_)) for k, v_, s_ in zip(names, value, se, strict=True)}
+    params["initial_vol"] = Estimate(initial_vol, math.nan)
     return PriceFit(
         "garch",
         n,
         dt_years,
         params,
-        log_likelihood=ll - n * math.log(scale),
-        notes=notes,
-        comparison=comparison,
-        extra={"method": method, "persistence_unrestricted": persistence_unrestricted},
+        log_likelihood=fit.log_likelihood - n * math.log(scale),
+        notes=fit.notes,
+        comparison=_comparison(r, dt_years, float(value[1]), initial_vol, fit),
+        extra={"method": fit.method, "persistence_unrestricted": fit.persistence_unrestricted},
     )
