@@ -1,21 +1,15 @@
-"""Names, units and descriptions of every per-path output and sampled-path field."""
+"""Names, units and descriptions of every per-path output and sampled-path field: the core
+model's, then the registered hedge instruments' (`engine.scenario.instruments`)."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 
+from engine.declarations import OutputSpec
 from engine.kernels.driver import RECORD_FIELDS, PathOutputs
+from engine.scenario.instruments.registry import instrument_outputs
 
-
-class OutputSpec(NamedTuple):
-    units: str
-    description: str
-    dtype: type
-
-
-PATH_OUTPUTS: dict[str, OutputSpec] = {
+CORE_OUTPUTS: dict[str, OutputSpec] = {
     "pnl": OutputSpec("quote", "P&L over the horizon, W_T - K", np.float64),
     "final_value": OutputSpec("quote", "portfolio value W_T: LP + fees + perp equity", np.float64),
     "lp_value": OutputSpec("quote", "value of the LP position at the horizon, V_LP,T", np.float64),
@@ -55,54 +49,19 @@ PATH_OUTPUTS: dict[str, OutputSpec] = {
         "fraction of the steps spent in regimes marked stressed (price model regime; else 0)",
         np.float64,
     ),
-    # [issue6-lp] pool <-> perp moves, re-ranging, gas
     "unhedged_pnl": OutputSpec(
         "quote",
         "P&L of putting all of K in the LP, unhedged, on the same paths (the same re-ranges, no "
         "margin moves): K/V0 (V_LP,T - V0 + fees) minus its own gas",
         np.float64,
     ),
-    "gas": OutputSpec("quote", "gas paid for LP operations and perp transactions", np.float64),
-    "swap_costs": OutputSpec(
-        "quote", "pool fee tier + slippage on the swaps of re-ranges and margin moves", np.float64
-    ),
-    "topped_up": OutputSpec(
-        "quote",
-        "quote moved from the pool into the margin (top-ups, re-hedge collateral)",
-        np.float64,
-    ),
-    "swept": OutputSpec("quote", "quote moved from the margin back to the pool", np.float64),
-    "n_topups": OutputSpec("1", "number of margin top-ups from the pool", np.int32),
-    "n_sweeps": OutputSpec("1", "number of sweeps of excess margin to the pool", np.int32),
-    "n_reranges": OutputSpec("1", "number of v3 re-ranges", np.int32),
-    "n_rehedges": OutputSpec("1", "number of re-hedges after a liquidation", np.int32),
-    "n_liquidations": OutputSpec("1", "number of liquidations of the short", np.int32),
-    "option_premium": OutputSpec(
-        "quote", "premia paid for the options hedge (every purchase and roll)", np.float64
-    ),
-    "option_payoff": OutputSpec("quote", "option payoffs received at expiries", np.float64),
-    "option_value": OutputSpec(
-        "quote", "Black-76 mark of the options still alive at the horizon", np.float64
-    ),
-    "pool_exploit_loss": OutputSpec(
-        "quote", "LP value taken by a pool exploit, at the event", np.float64
-    ),
-    "perp_venue_loss": OutputSpec(
-        "quote", "margin-account equity taken by a perp-venue failure, at the event", np.float64
-    ),
-    "insurance_premium": OutputSpec("quote", "venue cover premia paid", np.float64),
-    "insurance_payout": OutputSpec("quote", "venue cover payouts received", np.float64),
-    "pool_exploited": OutputSpec(
-        "1", "whether the pool was exploited within the horizon", np.bool_
-    ),
-    "perp_venue_failed": OutputSpec(
-        "1", "whether the perp venue failed within the horizon", np.bool_
-    ),
-    "adl_events": OutputSpec("1", "times the short was auto-deleveraged by the venue", np.int32),
-    "adl_cascades": OutputSpec(
-        "1", "cascade steps in which the short was in profit (eligible for ADL)", np.int32
-    ),
 }
+"""The core model's per-path outputs: the LP position, the short perpetual and its liquidation,
+the portfolio, and the unhedged comparison."""
+
+PATH_OUTPUTS: dict[str, OutputSpec] = {**CORE_OUTPUTS, **instrument_outputs()}
+"""Every per-path output: the core's, then each registered instrument's, in the order of the
+kernel's `PathOutputs`."""
 assert tuple(PATH_OUTPUTS) == PathOutputs._fields
 
 DERIVED_OUTPUTS: dict[str, OutputSpec] = {

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from engine.calibrate import Calibration
 from engine.formatting import level, money, money_interval, num, pct, pct_interval, ratio
+from engine.scenario.instruments.registry import instrument_summary
 
 
 def summary_rows(s: dict[str, Any], out: Path | None = None) -> list[tuple[str, str]]:
@@ -88,25 +89,12 @@ def summary_rows(s: dict[str, Any], out: Path | None = None) -> list[tuple[str, 
             )
         )
     means = risk.get("means", {})
-    for name, label in (
-        ("gas", "mean gas"),
-        ("swap_costs", "mean swap costs"),
-        ("topped_up", "mean pool -> margin"),
-        ("swept", "mean margin -> pool"),
-        ("pool_exploit_loss", "mean pool-exploit loss"),
-        ("perp_venue_loss", "mean perp-venue failure loss"),
-    ):
-        if means.get(name, {}).get("mean"):
-            rows.append((label, money(means[name]["mean"])))
-    for name, label in (
-        ("n_topups", "mean top-ups per path"),
-        ("n_reranges", "mean re-ranges per path"),
-        ("n_rehedges", "mean re-hedges per path"),
-    ):
-        if means.get(name, {}).get("mean"):
-            rows.append((label, f"{means[name]['mean']:.3f}"))
-    if means.get("adl_events", {}).get("mean"):
-        rows.append(("mean ADL closes of the short", f"{means['adl_events']['mean']:.4f}"))
+    for line in instrument_summary():
+        mean = means.get(line.variable, {}).get("mean")
+        if mean:
+            rows.append(
+                (line.label, money(mean) if line.decimals is None else f"{mean:.{line.decimals}f}")
+            )
     for key, p in risk.get("loss_exceedance", {}).items():
         if float(key) > 0:
             rows.append((f"P(loss > {pct(float(key))} of K)", pct(p["p"])))

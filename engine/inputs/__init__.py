@@ -3,7 +3,8 @@
 This is where the capital split of MODEL.md §2 is solved for the run and where every per-step
 constant is precomputed once per run (log drift, exact OU transition loads, Poisson CDF of jump
 counts, the funding, rebalancing and observation clocks), so that the inner loop recomputes
-nothing. One module per section; `build.kernel_inputs` assembles them.
+nothing. One module per core section; the hedge instruments' parameters come from the builders
+they register (`engine.scenario.instruments`); `build.kernel_inputs` assembles them.
 """
 
 from engine.inputs.build import KernelInputs, kernel_inputs

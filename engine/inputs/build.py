@@ -1,21 +1,19 @@
 """A validated scenario as the kernel inputs: every section's constants, built once per run, so
-that the inner loop recomputes nothing."""
+that the inner loop recomputes nothing. The hedge instruments' parameters come from their
+registered builders (`engine.scenario.instruments.registry`)."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from engine.dispatch import supports
 from engine.inputs.capital import split_capital
 from engine.inputs.funding import funding_params
 from engine.inputs.grid import grid_params
 from engine.inputs.hedge import hedge_params
-from engine.inputs.management import management_params
-from engine.inputs.options import option_params
 from engine.inputs.pool import pool_params
 from engine.inputs.price import market_params
 from engine.inputs.shocks import shock_params
-from engine.inputs.venue import venue_params
 from engine.kernels.driver import GridParams
 from engine.kernels.funding import FundingParams
 from engine.kernels.lp import PoolParams
@@ -25,6 +23,7 @@ from engine.kernels.options import OptionParams
 from engine.kernels.perp import HedgeParams
 from engine.kernels.shocks import ShockParams
 from engine.kernels.venue import VenueParams
+from engine.scenario.instruments.registry import INSTRUMENTS
 from engine.scenario.root import Scenario
 
 
@@ -47,15 +46,14 @@ class KernelInputs(NamedTuple):
 def kernel_inputs(scenario: Scenario) -> KernelInputs:
     """The kernel inputs of a validated scenario (one point: a sweep is split before)."""
     split = split_capital(scenario)
+    instruments: dict[str, Any] = {i.kernel_field: i.build(scenario) for i in INSTRUMENTS.values()}
     return KernelInputs(
         market=market_params(scenario),
         pool=pool_params(scenario, split),
         hedge=hedge_params(scenario),
         grid=grid_params(scenario, split),
-        manage=management_params(scenario),
         funding=funding_params(scenario),
         shocks=shock_params(scenario),
-        options=option_params(scenario),
-        venue=venue_params(scenario),
         lanes=supports(scenario),
+        **instruments,
     )

@@ -23,6 +23,7 @@ from engine.report.tables import (
     sweep_table,
 )
 from engine.risk.drawdown import DRAWDOWN_THRESHOLDS
+from engine.risk.parts import OVERLAYS
 from engine.risk.sweep import capital_of, sweep_dims
 
 MAX_DETAILED = 6
@@ -287,17 +288,30 @@ def _attribution_section(ents: Sequence[Entity], suffix: str) -> str:
     )
 
 
+def _listed(items: Sequence[str]) -> str:
+    """Items as prose: "a", "a and b", "a, b and c"."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def _overlay_section(ents: Sequence[Entity], suffix: str) -> str:
-    """Cost and tail effect of the options hedge and venue cover, when any entity has one."""
+    """Cost and tail effect of the registered overlays (options hedge, venue cover), when any
+    entity has one; the title and the caption name what every registered overlay pays and
+    receives (cash on the path first, then marks at the horizon)."""
     if not any(e.metrics.get("overlays") for e in ents):
         return ""
+    overlays = list(OVERLAYS.values())
+    title = _listed([o.heading for o in overlays])
+    paid = _listed(list(dict.fromkeys(item for o in overlays for item in o.paid)))
+    received = _listed(
+        [item for o in overlays for item in o.received]
+        + [item for o in overlays for item in o.marked]
+    )
     return (
-        f"<section><h2>Options and venue cover: cost and tail{esc(suffix)}</h2>"
-        f"{overlay_table(ents)}<p class='caption'>Paid: premia; received: payoffs, claim "
-        "payouts and the Black-76 mark of options alive at the horizon. The P&amp;L without an "
-        "overlay is the P&amp;L minus its net on the same paths (nothing else on a path "
-        "depends on it); ES saved = ES without − ES with (positive: the overlay reduces the "
-        "tail loss).</p></section>"
+        f"<section><h2>{esc(title[:1].upper() + title[1:])}: cost and tail{esc(suffix)}</h2>"
+        f"{overlay_table(ents)}<p class='caption'>Paid: {esc(paid)}; received: {esc(received)}. "
+        "The P&amp;L without an overlay is the P&amp;L minus its net on the same paths (nothing "
+        "else on a path depends on it); ES saved = ES without − ES with (positive: the overlay "
+        "reduces the tail loss).</p></section>"
     )
 
 

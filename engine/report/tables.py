@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from engine.formatting import level, money, pct, ratio
 from engine.report.markup import ci_money, ci_pct, esc, prob
 from engine.report.runs import Entity
+from engine.risk.parts import OVERLAYS
 from engine.risk.point_metrics import MIN_TAIL_PATHS
 
 
@@ -146,8 +147,9 @@ def attribution_table(ents: Sequence[Entity]) -> str:
 
 
 def overlay_table(ents: Sequence[Entity]) -> str:
-    """Per run and overlay (options hedge, venue cover): what it paid, received and cost on
-    average, and the tail of the P&L with and without it on the same paths."""
+    """Per run and overlay (the registered ones, `engine.risk.parts.OVERLAYS`, in their order):
+    what it paid, received and cost on average, and the tail of the P&L with and without it on
+    the same paths."""
     levels = [k for k in ("0.99", "0.95") if k in ents[0].metrics["tail"]]
     head = "<th>run</th><th>overlay</th><th>paid (mean)</th><th>received (mean)</th>"
     head += "<th>net P&amp;L ± s.e.</th>" + "".join(
@@ -155,7 +157,8 @@ def overlay_table(ents: Sequence[Entity]) -> str:
     )
     rows = []
     for e in ents:
-        for o in e.metrics.get("overlays", {}).values():
+        present = e.metrics.get("overlays", {})
+        for o in (present[key] for key in OVERLAYS if key in present):
             tails = "".join(
                 f"<td>{money(o['tail'][k]['es_without'])} → {money(o['tail'][k]['es_with'])}</td>"
                 f"<td>{money(o['tail'][k]['es_saved'])}</td>"

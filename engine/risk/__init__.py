@@ -17,7 +17,6 @@ from engine.risk.liquidation import (
 from engine.risk.parts import (
     ATTRIBUTION,
     OVERLAYS,
-    Part,
     attribution,
     attribution_parts,
     overlay_effects,
@@ -55,7 +54,6 @@ __all__ = [
     "MIN_TAIL_PATHS",
     "OVERLAYS",
     "Z_95",
-    "Part",
     "attribution",
     "attribution_parts",
     "capital_of",

@@ -7,32 +7,22 @@ the parts of `ATTRIBUTION` add up to `pnl` per path. Money in quote units.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import xarray as xr
 
+from engine.declarations import Overlay, Part
 from engine.risk.sample import level_key, mean_with_stderr
 from engine.risk.sweep import capital_scale
 from engine.risk.tail import LEVELS, es_stderr, expected_shortfall, tail_mask, value_at_risk
+from engine.scenario.instruments.registry import instrument_overlays, instrument_parts
 
 ATTRIBUTION_TOLERANCE = 1e-9
 """Largest |sum of parts - P&L| accepted, relative to the capital, before an `unexplained` part."""
 
 
-class Part(NamedTuple):
-    """One additive part of the P&L: `sign * ds[variable]` per path (quote units). An `optional`
-    part (a feature that is off by default) is left out of the attribution of a run in which it is
-    zero on every path."""
-
-    name: str
-    label: str
-    variable: str
-    sign: float
-    optional: bool = False
-
-
-ATTRIBUTION: tuple[Part, ...] = (
+CORE_PARTS: tuple[Part, ...] = (
     Part("lp_price_move", "LP price move (HODL)", "hodl_pnl", 1.0),
     Part("impermanent_loss", "impermanent loss", "il", 1.0),
     Part("fees", "LP fees", "fees", 1.0),
@@ -40,25 +30,18 @@ ATTRIBUTION: tuple[Part, ...] = (
     Part("perp_pnl", "perp price P&L", "perp_pnl", 1.0),
     Part("trading_costs", "trading costs", "trading_costs", -1.0),
     Part("liquidation_losses", "liquidation losses", "liquidation_loss", -1.0),
-    Part("swap_costs", "pool swap costs", "swap_costs", -1.0),
-    Part("gas", "gas", "gas", -1.0),
-    Part("option_premium", "option premia", "option_premium", -1.0, True),
-    Part("option_payoff", "option payoffs", "option_payoff", 1.0, True),
-    Part("option_value", "options marked at the horizon", "option_value", 1.0, True),
-    Part("pool_exploit", "pool exploit losses", "pool_exploit_loss", -1.0, True),
-    Part("perp_venue_failure", "perp venue failure losses", "perp_venue_loss", -1.0, True),
-    Part("insurance_premium", "venue cover premia", "insurance_premium", -1.0, True),
-    Part("insurance_payout", "venue cover payouts", "insurance_payout", 1.0, True),
 )
-"""The P&L attribution (docs/model-notes.md, accounting identity): hodl_pnl + il = V_LP,T - V0, so
-the parts add up to `pnl` per path. A feature that adds a P&L component appends its Part here."""
+"""The core model's P&L parts: the LP position and the short perpetual."""
 
-OVERLAYS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "options": ("options hedge", ("option_premium", "option_payoff", "option_value")),
-    "insurance": ("venue cover", ("insurance_premium", "insurance_payout")),
-}
-"""Pure cash overlays: Part names whose sum is the overlay's net P&L per path. Nothing else on a
-path depends on them, so the P&L without the overlay is exactly `pnl - net` on the same paths."""
+ATTRIBUTION: tuple[Part, ...] = (*CORE_PARTS, *instrument_parts())
+"""The P&L attribution (docs/model-notes.md, accounting identity): hodl_pnl + il = V_LP,T - V0, so
+the parts add up to `pnl` per path. The core's parts, then each registered instrument's (an
+instrument that adds a P&L component declares its Part in its module)."""
+
+OVERLAYS: dict[str, Overlay] = instrument_overlays()
+"""Pure cash overlays by key (the registered instruments that are one): Part names whose sum is
+the overlay's net P&L per path. Nothing else on a path depends on them, so the P&L without the
+overlay is exactly `pnl - net` on the same paths."""
 
 
 def attribution_parts(ds: xr.Dataset) -> dict[str, xr.DataArray]:
@@ -146,8 +129,8 @@ def overlay_effects(point: xr.Dataset, levels: Sequence[float] = LEVELS) -> dict
     pnl = np.asarray(point["pnl"].values, dtype=np.float64)
     sign = {p.name: p.sign for p in ATTRIBUTION}
     out: dict[str, Any] = {}
-    for key, (label, names) in OVERLAYS.items():
-        present = [n for n in names if n in parts]
+    for key, overlay in OVERLAYS.items():
+        present = [n for n in overlay.parts if n in parts]
         if not present:
             continue
         paid = np.zeros_like(pnl)
@@ -161,7 +144,7 @@ def overlay_effects(point: xr.Dataset, levels: Sequence[float] = LEVELS) -> dict
         net = received - paid
         without = pnl - net
         out[key] = {
-            "label": label,
+            "label": overlay.label,
             "paid": float(paid.mean()),
             "received": float(received.mean()),
             "net": mean_with_stderr(net),

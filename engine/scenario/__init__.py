@@ -13,6 +13,10 @@ from engine.scenario.base import HOURS_PER_YEAR, Spec
 from engine.scenario.funding import FundingSpec
 from engine.scenario.hedge import TIER_AMOUNT_TOLERANCE, HedgeSpec, RebalanceSpec, TierSpec
 from engine.scenario.history import load_history
+from engine.scenario.instruments.management import GasSpec, MarginSpec, RerangeSpec
+from engine.scenario.instruments.options import ImpliedVolSpec, OptionsSpec
+from engine.scenario.instruments.registry import INSTRUMENTS
+from engine.scenario.instruments.venue import AdlSpec, CoverSpec, VenueRiskSpec, VenueSpec
 from engine.scenario.load import (
     DATA_PATH_KEYS,
     load_scenario,
@@ -23,12 +27,10 @@ from engine.scenario.load import (
     shipped_scenarios_dir,
     validate_scenario,
 )
-from engine.scenario.margin import GasSpec, MarginSpec
 from engine.scenario.market import MarketSpec
-from engine.scenario.options import ImpliedVolSpec, OptionsSpec
 from engine.scenario.output import OutputSpec
 from engine.scenario.overrides import apply_overrides, parse_override
-from engine.scenario.pool import FeesSpec, PoolSpec, RangeSpec, RerangeSpec
+from engine.scenario.pool import FeesSpec, PoolSpec, RangeSpec
 from engine.scenario.price import PriceSpec
 from engine.scenario.price_models.garch import GarchSpec
 from engine.scenario.price_models.historical import HistorySpec
@@ -38,12 +40,12 @@ from engine.scenario.root import Scenario
 from engine.scenario.shocks import FundingShock, PriceShock, Shock, VolShock
 from engine.scenario.sweep import SWEEP_FORBIDDEN, parse_grid, point_key, sweep_points
 from engine.scenario.validate import validate_point
-from engine.scenario.venue import AdlSpec, CoverSpec, VenueRiskSpec, VenueSpec
 
 __all__ = [
     "DATA_PATH_KEYS",
     "HISTORICAL_MODELS",
     "HOURS_PER_YEAR",
+    "INSTRUMENTS",
     "PRICE_MODELS",
     "SWEEP_FORBIDDEN",
     "TIER_AMOUNT_TOLERANCE",

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from engine.scenario.base import Spec
-from engine.scenario.options import OptionsSpec
+from engine.scenario.instruments.options import OptionsSpec
 
 
 class RebalanceSpec(Spec):

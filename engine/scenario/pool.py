@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from engine.scenario.base import Spec
+from engine.scenario.instruments.management import RerangeSpec
 
 
 class RangeSpec(Spec):
@@ -30,23 +31,6 @@ class FeesSpec(Spec):
     apr: float = Field(0.15, ge=0.0)
     fee_tier: float = Field(0.003, ge=0.0, lt=1.0)
     noise_volume_to_tvl_per_day: float = Field(0.0, ge=0.0)
-
-
-class RerangeSpec(Spec):
-    """Re-centring a v3 range that the price has left: withdraw everything, swap to
-    the new range's composition (paying the pool's fee tier and `pool.swap_slippage_bps` on the
-    amount swapped), mint the new range around the price. The hedge follows the new delta at once.
-
-    `none`: never (default). `exit`: at the first grid point with the price out of range.
-    `out_for_hours`: once the price has been out of range at every grid point for that long.
-    """
-
-    trigger: Literal["none", "exit", "out_for_hours"] = "none"
-    out_for_hours: float = Field(24.0, gt=0.0)
-    """Hours out of range (at consecutive grid points) before re-ranging; a multiple of step_hours."""
-    width: float | None = Field(None, gt=0.0)
-    """Log-width ln(Pb / Pa) of the new range, centred in log on the price (Pa = P e^{-w/2},
-    Pb = P e^{w/2}); null: the original relative range, Pa = P (1 + lower), Pb = P (1 + upper)."""
 
 
 class PoolSpec(Spec):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 from pydantic import Field, model_validator
@@ -12,13 +11,15 @@ from engine.modelmath.capital import range_sqrt_bounds, split_capital
 from engine.modelmath.grid import GRID_TOLERANCE, is_whole_multiple
 from engine.scenario.base import HOURS_PER_YEAR, Spec
 from engine.scenario.hedge import HedgeSpec
-from engine.scenario.margin import GasSpec, MarginSpec
+from engine.scenario.instruments.management import GasSpec, MarginSpec
+from engine.scenario.instruments.options import implied_vol
+from engine.scenario.instruments.registry import INSTRUMENTS
+from engine.scenario.instruments.venue import VenueSpec
 from engine.scenario.market import MarketSpec
 from engine.scenario.output import OutputSpec
 from engine.scenario.pool import PoolSpec
 from engine.scenario.price_models.registry import HISTORICAL_MODELS
 from engine.scenario.shocks import FundingShock, Shock, VolShock
-from engine.scenario.venue import VenueSpec
 
 
 class Scenario(Spec):
@@ -116,59 +117,16 @@ class Scenario(Spec):
                 forced.append((start, start + length, i))
 
     @model_validator(mode="after")
-    def _management_is_consistent(self) -> Scenario:
-        # with tiers: MM / notional = rate - amount / notional is below the rate of the bracket in
-        # force; the trigger must exceed the opening bracket's rate (a position that grows into a
-        # higher bracket meets that bracket's rate, which the user's trigger may not clear)
-        m = self.hedge.maintenance_margin
-        what = "hedge.maintenance_margin"
-        if self.hedge.tiers and self.hedge.ratio > 0.0:
-            notional = self.opening_notional
-            bracket = next(
-                (t for t in self.hedge.tiers if t.notional_cap >= notional), self.hedge.tiers[-1]
-            )
-            m = bracket.maintenance_rate
-            what = "the maintenance_rate of the opening notional's hedge.tiers bracket"
-        for field, ratio in (
-            ("margin.topup_below", self.margin.topup_below),
-            ("margin.topup_to", self.margin.topup_to),
-        ):
-            if ratio is not None and ratio <= m:
-                raise ValueError(f"{field} = {ratio!r}: must exceed {what} {m!r}")
-        clocks = [("hedge.rehedge_cooldown_hours", self.hedge.rehedge_cooldown_hours, 0)]
-        if self.pool.rerange.trigger == "out_for_hours":
-            clocks.append(("pool.rerange.out_for_hours", self.pool.rerange.out_for_hours, 1))
-        for field, hours, least in clocks:
-            if not is_whole_multiple(hours, self.step_hours, least):
-                raise ValueError(
-                    f"{field} = {hours!r}: must be a whole multiple of step_hours {self.step_hours!r}"
-                )
+    def _instruments_fit(self) -> Scenario:
+        """Each registered instrument's checks of the whole scenario, in registry order."""
+        for instrument in INSTRUMENTS.values():
+            if instrument.check is not None:
+                instrument.check(self)
         return self
 
     @model_validator(mode="after")
-    def _options_and_tiers_fit(self) -> Scenario:
-        opts = self.hedge.options
-        if opts.kind != "none":
-            if opts.iv.vol is None and self.market.price.model in HISTORICAL_MODELS:
-                raise ValueError(
-                    f"hedge.options.iv.vol = None: with market.price.model "
-                    f"{self.market.price.model} the price comes from history and "
-                    "market.price.vol drives nothing; set the options' implied vol"
-                )
-            if not is_whole_multiple(opts.tenor_days * 24.0, self.step_hours):
-                raise ValueError(
-                    f"hedge.options.tenor_days = {opts.tenor_days!r}: must be a whole number of "
-                    f"steps of step_hours {self.step_hours!r}"
-                )
-            has_put, has_call = opts.legs
-            legs = (("put", has_put, opts.put_strike), ("call", has_call, opts.call_strike))
-            for leg, on, strike in legs:
-                if on and strike > 0.0 and self.implied_vol(strike) < 0.0:
-                    raise ValueError(
-                        f"hedge.options.iv.skew = {opts.iv.skew!r}: the {leg} leg's implied "
-                        f"volatility at strike {strike!r} x spot is {self.implied_vol(strike)!r}, "
-                        "negative"
-                    )
+    def _tiers_fit(self) -> Scenario:
+        """The opening notional within the brackets, and its equity above their maintenance."""
         if self.hedge.tiers and self.hedge.ratio > 0.0:
             notional = self.opening_notional
             last_cap = self.hedge.tiers[-1].notional_cap
@@ -189,9 +147,7 @@ class Scenario(Spec):
 
     def implied_vol(self, strike_fraction: float) -> float:
         """Implied volatility (per sqrt(year)) of an option struck at strike_fraction x forward."""
-        iv = self.hedge.options.iv
-        base = self.market.price.vol if iv.vol is None else iv.vol
-        return base * iv.multiplier + iv.skew * math.log(strike_fraction)
+        return implied_vol(self.hedge.options, self.market.price.vol, strike_fraction)
 
     @property
     def opening_notional(self) -> float:
