@@ -19,7 +19,7 @@ import pytest
 import xarray as xr
 from conftest import DATA_DIR
 from scipy.stats import norm
-from test_theory import (
+from theory_support import (
     BGK_BETA,
     DAYS_PER_YEAR,
     HOURS_PER_YEAR,

@@ -18,58 +18,24 @@ from typing import Any
 import numpy as np
 import pytest
 import xarray as xr
-from scipy.stats import norm
+from theory_support import (
+    BGK_BETA,
+    DAYS_PER_YEAR,
+    HOURS_PER_YEAR,
+    QUIET,
+    UNHEDGED,
+    first_passage,
+    log_barrier,
+    mean_se,
+    proportion_se,
+    var_se,
+)
 
 import engine
 from engine.scenario import shipped_scenarios
 
-DAYS_PER_YEAR = 365.0
-HOURS_PER_YEAR = 8760.0
-
-# A static, fee-free, funding-free GBM world: each test adds what it studies.
-QUIET = {
-    "market.funding.model": "none",
-    "pool.fees.model": "none",
-    "hedge.taker_fee": 0.0,
-    "hedge.slippage_bps": 0.0,
-}
-UNHEDGED = {"hedge.ratio": 0.0, "hedge.rebalance.policy": "none"}
-
-
 # --------------------------------------------------------------------------------------------
 # Statistics helpers (standard errors from the sample itself)
-
-
-def mean_se(x: np.ndarray) -> tuple[float, float]:
-    """Sample mean and its standard error s / sqrt(n)."""
-    x = np.asarray(x, dtype=float)
-    return float(x.mean()), float(x.std(ddof=1) / math.sqrt(x.size))
-
-
-def var_se(x: np.ndarray) -> tuple[float, float]:
-    """Sample variance s^2 and its standard error sqrt((m4 - s^4) / n), m4 the sample fourth
-    central moment (the large-sample variance of s^2 for any distribution with a fourth moment)."""
-    x = np.asarray(x, dtype=float)
-    d = x - x.mean()
-    s2 = float(d.var(ddof=1))
-    m4 = float(np.mean(d**4))
-    return s2, math.sqrt(max(m4 - s2 * s2, 0.0) / x.size)
-
-
-def proportion_se(flags: np.ndarray) -> tuple[float, float]:
-    """Binomial proportion and its standard error sqrt(p (1 - p) / n)."""
-    flags = np.asarray(flags, dtype=bool)
-    p = float(flags.mean())
-    return p, math.sqrt(p * (1.0 - p) / flags.size)
-
-
-def first_passage(b: float, nu: float, s: float, t: float) -> float:
-    """P(max_{u <= t} X_u >= b) for X = nu u + s W_u, b > 0 (reflection principle with drift)."""
-    st = s * math.sqrt(t)
-    return float(
-        norm.cdf((-b + nu * t) / st)
-        + math.exp(2.0 * nu * b / (s * s)) * norm.cdf((-b - nu * t) / st)
-    )
 
 
 def assert_same_results(a: xr.Dataset, b: xr.Dataset) -> None:
@@ -360,7 +326,6 @@ def test_lvr_mean_without_fees(lvr_runs: dict[str, xr.Dataset], figures: Any) ->
 LIQ_VOL = 0.8
 LIQ_DAYS = 60
 LIQ_PATHS = 20_000
-BGK_BETA = 0.5825971579390106  # -zeta(1/2) / sqrt(2 pi), Broadie-Glasserman-Kou
 
 
 def static_short(drift: float) -> dict[str, Any]:
@@ -377,17 +342,6 @@ def static_short(drift: float) -> dict[str, Any]:
         "step_hours": 24,
         "output.sample_paths": LIQ_PATHS,
     }
-
-
-def log_barrier(ds: xr.Dataset) -> float:
-    """b = ln(H / P0), H = account / (q0 (1 + m)), account = C0 + q0 P0 - cost_rate q0 P0, from
-    the dataset's attrs and its resolved scenario."""
-    hedge = json.loads(ds.attrs["scenario"])["hedge"]
-    cost_rate = hedge["taker_fee"] + hedge["slippage_bps"] * 1e-4
-    q0 = hedge["ratio"] * ds.attrs["x0"]
-    p0 = ds.attrs["spot0"]
-    account = ds.attrs["collateral0"] + q0 * p0 - cost_rate * q0 * p0
-    return math.log(account / (q0 * (1.0 + hedge["maintenance_margin"])) / p0)
 
 
 @pytest.fixture(scope="module", params=[0.0, 0.8, -0.5], ids=lambda m: f"mu={m}")
