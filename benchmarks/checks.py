@@ -324,7 +324,7 @@ def engine_draw_sums(
     `draw_model_steps` (the newer models) chunk by chunk, the regime model's initial uniform (drawn
     in `_simulate_path` before the first step), and the venue side stream's
     `engine.kernels.venue.draw_venue` plus one uniform per ADL cascade (adl_counts[i])."""
-    from engine.kernels.driver import DRAW_CHUNK, DRAW_WIDTH, draw_model_steps, draw_steps
+    from engine.kernels.draws import DRAW_CHUNK, DRAW_WIDTH, draw_model_steps, draw_steps
     from engine.kernels.market import MERTON
     from engine.kernels.regime import REGIME
     from engine.kernels.rng import seed_stream, uniform

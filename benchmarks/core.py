@@ -42,11 +42,11 @@ from benchmarks.floor import (
 )
 from benchmarks.machine import REPO_ROOT, describe, source_revision
 from benchmarks.timing import Sample, measure
+from engine.block import run_block
 from engine.dispatch import unsupported_keys
-from engine.kernels.lanes import LANES
+from engine.kernels.lane_layout import LANES
 from engine.params import kernel_inputs
 from engine.runner import default_block_paths
-from engine.simulate import run_block
 
 SCHEMA = "lphedge-benchmarks/1"
 RESULTS_DIR = Path(__file__).resolve().parent / "results"

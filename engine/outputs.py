@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from engine.kernels.driver import RECORD_FIELDS, PathOutputs
+from engine.kernels.layout import RECORD_FIELDS, PathOutputs
 
 
 class OutputSpec(NamedTuple):
@@ -55,7 +55,7 @@ PATH_OUTPUTS: dict[str, OutputSpec] = {
         "fraction of the steps spent in regimes marked stressed (price model regime; else 0)",
         np.float64,
     ),
-    # [issue6-lp] pool <-> perp moves, re-ranging, gas
+    # pool <-> perp moves, re-ranging, gas
     "unhedged_pnl": OutputSpec(
         "quote",
         "P&L of putting all of K in the LP, unhedged, on the same paths (the same re-ranges, no "

@@ -13,7 +13,6 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from engine.dispatch import supports
-from engine.kernels.driver import GridParams
 from engine.kernels.funding import (
     FUNDING_CONSTANT,
     FUNDING_NONE,
@@ -23,6 +22,7 @@ from engine.kernels.funding import (
 )
 from engine.kernels.garch import GARCH, GarchParams
 from engine.kernels.history import BOOTSTRAP, REPLAY, HistoryParams
+from engine.kernels.layout import GridParams
 from engine.kernels.lp import FEES_APR, FEES_ARBITRAGE, FEES_NONE, PoolParams
 from engine.kernels.management import (
     AFTER_LIQUIDATION_REHEDGE,

@@ -39,12 +39,13 @@ import numpy as np
 import xarray as xr
 import zarr
 
+from engine.block import BlockResult, run_block
 from engine.errors import InputError
 from engine.metrics import summary as summarise
 from engine.outputs import DERIVED_OUTPUTS, PATH_OUTPUTS, SAMPLE_OUTPUTS
 from engine.params import kernel_inputs, observation_days, split_capital
 from engine.scenario import Scenario, load_scenario, point_key, sweep_points
-from engine.simulate import DEFAULT_BLOCK_PATHS, RNG_DESCRIPTION, BlockResult, run_block, versions
+from engine.simulate import DEFAULT_BLOCK_PATHS, RNG_DESCRIPTION, versions
 from engine.store import (
     BLOCK_ATTR,
     COMPLETE_ATTR,

@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.kernels.driver import (
+from engine.kernels.draws import (
     D_BLOCK,
     D_BRIDGE,
     D_FJUMP_U,

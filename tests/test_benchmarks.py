@@ -21,11 +21,11 @@ import engine
 from benchmarks import checks, numpy_model, numpy_notebook
 from benchmarks.core import CASES, data_folder, parse_args, select_cases
 from benchmarks.floor import floor_draws, run_floor, run_model_floor
+from engine.block import run_block
 from engine.dispatch import supports
 from engine.params import kernel_inputs
 from engine.risk import ATTRIBUTION
 from engine.runner import default_block_paths
-from engine.simulate import run_block
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SUMMARY_KEYS = {"median", "min", "max", "values"}

@@ -22,7 +22,7 @@ step is split into
 * scalar fix-ups, lane by lane, for the rare events, run right after the stage that detected them:
   a step where one of a lane's normals needs the ziggurat's wedge or tail (3 % of GBM steps) is
   redrawn from that lane's stream state at the start of the step by the scalar generator
-  (`engine.kernels.rng`) in the order of the driver's `draw_steps`, so each path's draws are
+  (`engine.kernels.lane_draws`, in the order of `draws.gbm_step_draws`), so each path's draws are
   exactly the scalar generator's; steps with Merton jumps; possible liquidations (the barrier
   touched, or close enough for the Brownian-bridge test); liquidation executions; sampled-path
   records.
@@ -35,11 +35,7 @@ depend on which kernel ran, on the lane width, or on which paths share a group. 
 is not a multiple of the lane width is padded with the paths that follow it; their results are
 discarded.
 
-Layout: lane state is one flat float64 array `v`, field f of lane j at `v[F_f + j]` (the `F_*`
-offsets are multiples of LANES), the stream states one flat uint64 array `s` likewise. With every
-offset a compile-time constant in one array, LLVM can prove that the lane loops' loads and stores do
-not overlap, and vectorises them without run-time alias checks. Both arrays start on a 64-byte
-boundary (`_aligned_empty`), so no 512-bit load or store straddles two cache lines. The loops are
+Layout: `engine.kernels.lane_layout`. The loops are
 written out in the
 kernel itself or in `inline="always"` helpers, never behind a call per step: each call of a numba
 function that takes arrays costs more than a lane loop's work (measured).
@@ -53,217 +49,70 @@ from numba.cpython.unsafe.numbers import trailing_zeros
 
 from engine.kernels.detmath import exp4 as det_exp4
 from engine.kernels.detmath import log4 as det_log4
-from engine.kernels.driver import (
-    REC_FUNDING_RATE,
-    REC_HEDGE_SIZE,
-    REC_LP_VALUE,
-    REC_PERP_EQUITY,
-    REC_PRICE,
-    REC_REGIME,
-    REC_VALUE,
+from engine.kernels.lane_draws import draw_gbm, draw_merton, redraw_step, seed_lanes
+from engine.kernels.lane_layout import (
+    F_ACCOUNT,
+    F_COSTS,
+    F_DD_DROP,
+    F_DD_PEAK,
+    F_FEES,
+    F_FLAG,
+    F_FUND_RATE,
+    F_FUNDING,
+    F_HEDGE,
+    F_JUMP,
+    F_LIQ_LOSS,
+    F_LIQ_PRICE,
+    F_LIQ_TIME,
+    F_LIQUIDATED,
+    F_LOG,
+    F_LOG_BARRIER,
+    F_LOG_DIFFUSED,
+    F_LOG_NEW,
+    F_LOG_P,
+    F_LP_VALUE,
+    F_MOVES,
+    F_PEAK,
+    F_PERP_PNL,
+    F_PRICE,
+    F_PRICE_NEW,
+    F_REBALANCES,
+    F_SQRT_NEW,
+    F_SQRT_P,
+    F_U_BRIDGE,
+    F_U_JUMP,
+    F_WEALTH,
+    F_Z_FUNDING,
+    F_Z_JUMP,
+    F_Z_PRICE,
+    LANES,
+    N_FIELDS,
+    QUARTER,
+    S_ROWS,
+    S_WORDS,
+    aligned_empty,
 )
+from engine.kernels.layout import write_record
 from engine.kernels.lp import (
     FEES_APR,
     apr_fees,
     clipped_sqrt_price,
     position_value,
+    range_fees,
     risky_amount,
     risky_times_sqrt_price,
-    step_fees,
 )
 from engine.kernels.market import MERTON, log_jump, paid_rate
 from engine.kernels.perp import (
-    _BRIDGE_NEGLIGIBLE,
+    BRIDGE_NEGLIGIBLE,
     POLICY_NONE,
     band_tested_without_target,
     bridge_crosses,
     is_below_maintenance_flat,
-    log_liquidation_price_flat,
+    log_liquidation_price,
     rebalance_due,
     recovered_on_liquidation,
 )
-from engine.kernels.rng import ZIG_X, normal, seed_stream, uniform
-
-# Paths per group: a multiple of the vector width (8 doubles); 32 measured slightly faster than 16,
-# and 8 much slower (LLVM unrolls such a short loop instead of vectorising it).
-LANES = 32  # at most 64: the draw stage returns its rejected lanes as the bits of a uint64
-QUARTER = LANES // 4
-if LANES > 64 or LANES % 4:  # pragma: no cover - a constant
-    raise ValueError(
-        f"LANES = {LANES}: at most 64 (one bit per lane) and a multiple of 4 (quarters)"
-    )
-
-_TWO_M53 = 2.0**-53
-
-# rows of the uint64 array: the four xoshiro256++ words, then a copy of them taken at the start of
-# the step (from which the scalar fix-up redraws a step whose normal was rejected)
-S_WORDS = 4
-S_SNAPSHOT = 4 * LANES
-S_ROWS = 8
-
-# rows of the float64 lane-state array
-F_LOG_P = 0 * LANES  # ln P_k
-F_SQRT_P = 1 * LANES  # sqrt(P_k)
-F_PRICE = 2 * LANES  # P_k
-F_FUND_RATE = 3 * LANES  # f_k
-F_LP_VALUE = 4 * LANES  # V_LP(P_k)
-F_DD_PEAK = 5 * LANES  # the running peak at the deepest drawdown so far
-F_HEDGE = 6 * LANES  # q, short size
-F_ACCOUNT = 7 * LANES  # perp account (margin cash + q entry)
-F_LOG_BARRIER = 8 * LANES  # ln P_liq
-F_FEES = 9 * LANES
-F_FUNDING = 10 * LANES
-F_PERP_PNL = 11 * LANES
-F_COSTS = 12 * LANES
-F_LIQ_LOSS = 13 * LANES
-F_LIQUIDATED = 14 * LANES  # 0.0 / 1.0
-F_LIQ_TIME = 15 * LANES
-F_PEAK = 16 * LANES
-F_DD_DROP = 17 * LANES  # the maximum drawdown is F_DD_DROP / F_DD_PEAK (as the driver's)
-F_WEALTH = 18 * LANES
-F_REBALANCES = 19 * LANES  # count, exact in a double
-# per-step temporaries
-F_Z_PRICE = 20 * LANES
-F_Z_FUNDING = 21 * LANES
-F_U_BRIDGE = 22 * LANES
-F_U_JUMP = 23 * LANES
-F_Z_JUMP = 24 * LANES
-F_JUMP = 25 * LANES  # the step's summed log-jump
-F_LOG_DIFFUSED = 26 * LANES
-F_LOG_NEW = 27 * LANES
-F_SQRT_NEW = 28 * LANES
-F_PRICE_NEW = 29 * LANES
-F_LIQ_PRICE = 30 * LANES  # liquidation price of the step, 0.0 for none
-F_FLAG = 31 * LANES  # a stage's "this lane needs the scalar fix-up" mark
-F_LOG = 32 * LANES  # arguments of logarithms, then the logarithms (_log_lanes)
-F_MOVES = 33 * LANES  # 1.0 where a settlement or a trade moves the barrier
-N_FIELDS = 34
-
-
-@njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def _aligned_empty(n, dtype):  # pragma: no cover - compiled
-    """An uninitialised array of n 8-byte items starting on a 64-byte boundary (numba's np.empty
-    aligns to 32 bytes only): each row of LANES items then fills whole cache lines, and no 512-bit
-    load or store of the lane loops straddles two of them."""
-    buffer = np.empty(n + 8, dtype)
-    skip = (-(buffer.ctypes.data >> 3)) & 7
-    return buffer[skip : skip + n]
-
-
-# --------------------------------------------------------------------------------------------
-# Random numbers across lanes (each lane its own xoshiro256++ stream, as in engine.kernels.rng)
-
-
-@njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def _advance(s, lane):  # pragma: no cover - compiled
-    """One xoshiro256++ output of lane `lane`'s stream (rng.next_u64 on s[:4, lane])."""
-    s0 = s[0 * LANES + lane]
-    s1 = s[1 * LANES + lane]
-    s2 = s[2 * LANES + lane]
-    s3 = s[3 * LANES + lane]
-    t0 = s0 + s3
-    result = ((t0 << uint64(23)) | (t0 >> uint64(41))) + s0
-    t = s1 << uint64(17)
-    s2 ^= s0
-    s3 ^= s1
-    s1 ^= s2
-    s0 ^= s3
-    s2 ^= t
-    s3 = (s3 << uint64(45)) | (s3 >> uint64(19))
-    s[0 * LANES + lane] = s0
-    s[1 * LANES + lane] = s1
-    s[2 * LANES + lane] = s2
-    s[3 * LANES + lane] = s3
-    return result
-
-
-@njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def _fast_normal(u):  # pragma: no cover - compiled
-    """The ziggurat's first try from a 64-bit draw u (rng.normal): (sign, |x|, accepted)."""
-    layer = np.intp(u & uint64(0xFF))
-    sign = 1.0 - 2.0 * float(np.int64((u >> uint64(8)) & uint64(1)))
-    x = float(np.int64(u >> uint64(11))) * _TWO_M53 * ZIG_X[layer]
-    return sign, x, x < ZIG_X[layer + 1]
-
-
-@njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def _uniform(u):  # pragma: no cover - compiled
-    """rng.uniform from a 64-bit draw u."""
-    return float(np.int64(u >> uint64(11)) + 1) * _TWO_M53
-
-
-@njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def _draw_gbm(s, v):  # pragma: no cover - compiled
-    """The fast path of a GBM step's draws on every lane (z_price, z_funding, u_bridge). Returns
-    the lanes whose normals need the slow path (redraw_step) as a bit mask, bit j for lane j."""
-    rejected = uint64(0)
-    for lane in range(LANES):
-        for w in range(S_WORDS):
-            s[S_SNAPSHOT + w * LANES + lane] = s[w * LANES + lane]
-        sign, x, ok = _fast_normal(_advance(s, lane))
-        v[F_Z_PRICE + lane] = sign * x
-        sign, x, ok_funding = _fast_normal(_advance(s, lane))
-        v[F_Z_FUNDING + lane] = sign * x
-        ok = ok and ok_funding
-        v[F_U_BRIDGE + lane] = _uniform(_advance(s, lane))
-        rejected |= uint64(not ok) << uint64(lane)
-    return rejected
-
-
-@njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def _draw_merton(s, v):  # pragma: no cover - compiled
-    """As _draw_gbm for a Merton step: z_price, z_funding, u_jump, z_jump, u_bridge (the same
-    bit mask of rejected lanes)."""
-    rejected = uint64(0)
-    for lane in range(LANES):
-        for w in range(S_WORDS):
-            s[S_SNAPSHOT + w * LANES + lane] = s[w * LANES + lane]
-        sign, x, ok = _fast_normal(_advance(s, lane))
-        v[F_Z_PRICE + lane] = sign * x
-        sign, x, ok_funding = _fast_normal(_advance(s, lane))
-        v[F_Z_FUNDING + lane] = sign * x
-        v[F_U_JUMP + lane] = _uniform(_advance(s, lane))
-        sign, x, ok_jump = _fast_normal(_advance(s, lane))
-        v[F_Z_JUMP + lane] = sign * x
-        ok = ok and ok_funding and ok_jump
-        v[F_U_BRIDGE + lane] = _uniform(_advance(s, lane))
-        rejected |= uint64(not ok) << uint64(lane)
-    return rejected
-
-
-@njit(nogil=True, cache=True, error_model="numpy")
-def redraw_step(s, v, merton, scratch, rejected):  # pragma: no cover - compiled
-    """Scalar fix-up of a step's draws on the lanes set in the bit mask `rejected` (a normal's
-    fast path was rejected): the lane's stream is reset to its state at the start of the step and
-    the step's draws are made again by the scalar generator (engine.kernels.rng), in the order of
-    the driver's `draw_steps`, so they are exactly the general kernel's (the generator's functions
-    are inlined here: a call of draw_steps per lane cost more than the draws, in reference counting
-    of its array arguments). The rejected lanes, about one in 32 a step, are visited through the
-    mask's set bits (trailing_zeros), not by a test of every lane, whose unpredictable branches
-    cost more than the redraws themselves: the kernel ran 3-7 % faster so (measured)."""
-    while rejected != 0:
-        lane = np.intp(trailing_zeros(rejected))
-        rejected &= rejected - uint64(1)
-        for w in range(S_WORDS):
-            scratch[w] = s[S_SNAPSHOT + w * LANES + lane]
-        v[F_Z_PRICE + lane] = normal(scratch)
-        v[F_Z_FUNDING + lane] = normal(scratch)
-        if merton:
-            v[F_U_JUMP + lane] = uniform(scratch)
-            v[F_Z_JUMP + lane] = normal(scratch)
-        v[F_U_BRIDGE + lane] = uniform(scratch)
-        for w in range(S_WORDS):
-            s[w * LANES + lane] = scratch[w]
-
-
-@njit(nogil=True, cache=True, error_model="numpy")
-def seed_lanes(s, seed, first_path, scratch):  # pragma: no cover - compiled
-    """Lane j gets the stream of path first_path + j."""
-    for lane in range(LANES):
-        seed_stream(scratch, seed, first_path + lane)
-        for w in range(S_WORDS):
-            s[w * LANES + lane] = scratch[w]
-
 
 # --------------------------------------------------------------------------------------------
 # Scalar fix-ups of the model step (the same code as the driver's, on one lane)
@@ -331,15 +180,17 @@ def _log_lanes(v):  # pragma: no cover - compiled
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
 def _barrier_ratio(account, q, maintenance):  # pragma: no cover - compiled
-    """The ratio whose logarithm perp.log_liquidation_price_flat returns (when q and the account
-    are positive; see _barrier)."""
+    """The ratio whose logarithm perp.log_liquidation_price returns for the flat table [[inf, m,
+    0]] (when q and the account are positive; see _barrier): perp.liquidation_price's candidate
+    (account + 0) / (q (1 + m)) and max(candidate, 0 / q) are this float. Written out for the
+    vectorised settlement loop, where the bracket search's loop would keep the loop scalar."""
     return account / (q * (1.0 + maintenance))
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
 def _barrier(log_ratio, account, q):  # pragma: no cover - compiled
-    """perp.log_liquidation_price_flat(account, q, m), the same float, from the logarithm of
-    _barrier_ratio(account, q, m)."""
+    """perp.log_liquidation_price(account, q, [[inf, m, 0]]), the same float, from the logarithm
+    of _barrier_ratio(account, q, m)."""
     if q <= 0.0 or account <= 0.0:
         return np.inf if q <= 0.0 else -np.inf
     return log_ratio
@@ -376,7 +227,7 @@ def _trade_lanes(v, trading, pool, hedge):  # pragma: no cover - compiled
             v[F_LIQ_PRICE + lane] = price_new
             breached += 1
         else:
-            v[F_LOG_BARRIER + lane] = log_liquidation_price_flat(account, target, hedge.maintenance)
+            v[F_LOG_BARRIER + lane] = log_liquidation_price(account, target, hedge.tiers)
     return breached
 
 
@@ -402,16 +253,23 @@ def _record_lanes(v, record, first, real, slot):  # pragma: no cover - compiled
     """Sampled paths: the first `real` lanes (not padding) whose path index in the block
     (first + lane) is below record's."""
     for lane in range(min(real, record.shape[0] - first)):
-        i = first + lane
         price = v[F_PRICE + lane]
         q = v[F_HEDGE + lane]
-        record[i, slot, REC_PRICE] = price
-        record[i, slot, REC_VALUE] = v[F_WEALTH + lane]
-        record[i, slot, REC_LP_VALUE] = v[F_LP_VALUE + lane]
-        record[i, slot, REC_PERP_EQUITY] = v[F_ACCOUNT + lane] - q * price
-        record[i, slot, REC_HEDGE_SIZE] = q
-        record[i, slot, REC_FUNDING_RATE] = v[F_FUND_RATE + lane]
-        record[i, slot, REC_REGIME] = 0  # a single regime: the regime model is not in this kernel
+        perp_equity = v[F_ACCOUNT + lane] - q * price
+        wealth = v[F_WEALTH + lane]
+        # a single regime: the regime model is not in this kernel
+        write_record(
+            record,
+            first + lane,
+            slot,
+            price,
+            wealth,
+            v[F_LP_VALUE + lane],
+            perp_equity,
+            q,
+            v[F_FUND_RATE + lane],
+            0,
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -419,17 +277,21 @@ def _record_lanes(v, record, first, real, slot):  # pragma: no cover - compiled
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
-def simulate_block_lanes(
-    market, pool, hedge, grid, manage, funding, shocks, seed, first_path, out, record
-):  # pragma: no cover - compiled
-    """Simulate paths first_path .. first_path + len(out.pnl) - 1 into `out` (and `record`), in
+def simulate_block_lanes(inputs, seed, first_path, out, record):  # pragma: no cover - compiled
+    """Simulate paths first_path .. first_path + len(out.pnl) - 1 of the scenario whose kernel
+    inputs (`engine.params.KernelInputs`) are `inputs` into `out` (and `record`), in
     groups of LANES paths (the last group padded with the paths that follow, whose results are
     dropped); the same results as driver.simulate_block. The option, venue, insurance and ADL
     outputs are not written: those features are off in every scenario dispatched here
     (engine.dispatch.supports), so they keep the zeros `out` is allocated with."""
+    market = inputs.market
+    pool = inputs.pool
+    hedge = inputs.hedge
+    grid = inputs.grid
+    manage = inputs.manage
     n_paths = out.pnl.shape[0]
-    s = _aligned_empty(S_ROWS * LANES, np.uint64)
-    v = _aligned_empty(N_FIELDS * LANES, np.float64)
+    s = aligned_empty(S_ROWS * LANES, np.uint64)
+    v = aligned_empty(N_FIELDS * LANES, np.float64)
     scratch = np.empty(S_WORDS, np.uint64)
     for first in range(0, n_paths, LANES):
         seed_lanes(s, seed, first_path + first, scratch)
@@ -441,9 +303,9 @@ def simulate_block_lanes(
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
 def _write_outputs(v, lane, out, i, pool, grid, manage):  # pragma: no cover - compiled
-    """The driver's outputs; the issue-6 moves (top-ups, sweeps, re-hedging, re-ranging, gas) are
-    off in every scenario this kernel runs (engine.dispatch), so their totals are zero and the
-    expressions below are the driver's with them at zero."""
+    """The driver's outputs; the pool <-> perp moves (top-ups, sweeps, re-hedging, re-ranging, gas)
+    are off in every scenario this kernel runs (`engine.kernels.lane_kinds`), so their totals are
+    zero and the expressions below are the driver's with them at zero."""
     wealth = v[F_WEALTH + lane]
     value_lp = v[F_LP_VALUE + lane]
     price = v[F_PRICE + lane]
@@ -489,7 +351,7 @@ def _start_group(v, market, pool, hedge, grid):  # pragma: no cover - compiled
     q = hedge.ratio * x
     costs = hedge.cost_rate * q * price
     account = grid.collateral + q * price - costs
-    log_barrier = log_liquidation_price_flat(account, q, hedge.maintenance)
+    log_barrier = log_liquidation_price(account, q, hedge.tiers)
     wealth = value_lp + account - q * price
     peak = max(grid.capital, wealth)
     for lane in range(LANES):
@@ -528,6 +390,9 @@ def _simulate_group(
     full_range_target = hedge.ratio * pool.liquidity  # h x s for v2
     full_range_band = hedge.band * full_range_target
     apr = pool.fee_model == FEES_APR
+    liquidity = pool.liquidity
+    lower = pool.sqrt_lower
+    upper = pool.sqrt_upper
     funding_events = grid.funding_events
     rebalance_clock = grid.rebalance_clock
     observe_index = grid.observe_index
@@ -550,7 +415,7 @@ def _simulate_group(
     for k in range(grid.n_steps):
         # 1. the step's random numbers: the fast path of every draw, vectorised (the same loop as
         # draw_floor's); the lanes where a normal needs the ziggurat's slow path are redrawn
-        rejected = _draw_merton(s, v) if merton else _draw_gbm(s, v)
+        rejected = draw_merton(s, v) if merton else draw_gbm(s, v)
         if rejected != 0:
             redraw_step(s, v, merton, scratch, rejected)
         if merton:
@@ -575,7 +440,7 @@ def _simulate_group(
             mark = v[F_HEDGE + lane] > 0.0 and (
                 log_diffused >= log_barrier
                 or log_new >= log_barrier
-                or exponent <= _BRIDGE_NEGLIGIBLE
+                or exponent <= BRIDGE_NEGLIGIBLE
             )
             v[F_FLAG + lane] = 1.0 if mark else 0.0
             near += np.int64(mark)
@@ -625,20 +490,30 @@ def _simulate_group(
         # and behind inlined helpers that update `v` it vectorised the v3 loop worse (measured)
         if apr and full_range:  # v2: position_value's floats for a finite price, V = L s + L s
             for lane in range(LANES):
-                v[F_FEES + lane] += apr_fees(v[F_SQRT_P + lane], v[F_LP_VALUE + lane], pool)
+                v[F_FEES + lane] += apr_fees(
+                    v[F_SQRT_P + lane], v[F_LP_VALUE + lane], lower, upper, pool
+                )
                 half = pool.liquidity * v[F_SQRT_NEW + lane]
                 v[F_LP_VALUE + lane] = half + half
         elif full_range:
             for lane in range(LANES):
                 sqrt_new = v[F_SQRT_NEW + lane]
-                v[F_FEES + lane] += step_fees(
-                    v[F_SQRT_P + lane], sqrt_new, v[F_LP_VALUE + lane], pool
+                v[F_FEES + lane] += range_fees(
+                    v[F_SQRT_P + lane],
+                    sqrt_new,
+                    v[F_LP_VALUE + lane],
+                    liquidity,
+                    lower,
+                    upper,
+                    pool,
                 )
                 half = pool.liquidity * sqrt_new
                 v[F_LP_VALUE + lane] = half + half
         elif apr:
             for lane in range(LANES):
-                v[F_FEES + lane] += apr_fees(v[F_SQRT_P + lane], v[F_LP_VALUE + lane], pool)
+                v[F_FEES + lane] += apr_fees(
+                    v[F_SQRT_P + lane], v[F_LP_VALUE + lane], lower, upper, pool
+                )
                 v[F_LP_VALUE + lane] = position_value(
                     v[F_SQRT_NEW + lane],
                     v[F_PRICE_NEW + lane],
@@ -649,8 +524,14 @@ def _simulate_group(
         else:
             for lane in range(LANES):
                 sqrt_new = v[F_SQRT_NEW + lane]
-                v[F_FEES + lane] += step_fees(
-                    v[F_SQRT_P + lane], sqrt_new, v[F_LP_VALUE + lane], pool
+                v[F_FEES + lane] += range_fees(
+                    v[F_SQRT_P + lane],
+                    sqrt_new,
+                    v[F_LP_VALUE + lane],
+                    liquidity,
+                    lower,
+                    upper,
+                    pool,
                 )
                 v[F_LP_VALUE + lane] = position_value(
                     sqrt_new,
@@ -725,37 +606,3 @@ def _simulate_group(
             slot = observe_index[k]
             if slot >= 0:
                 _record_lanes(v, record, first, real, slot)
-
-
-# --------------------------------------------------------------------------------------------
-# The random-number floor of this kernel
-
-
-@njit(nogil=True, cache=True, error_model="numpy")
-def draw_floor(seed, first_path, n_steps, merton, out):  # pragma: no cover - compiled
-    """out[i] = the sum of all draws of path first_path + i over n_steps steps, drawn exactly as
-    `simulate_block_lanes` draws them (the same vectorised loop, the same fix-ups) and nothing
-    else: the cost of this kernel's random numbers, for the benchmarks' model/floor ratio. The sums
-    are bit-identical to benchmarks.floor.rng_floor's (the scalar generator)."""
-    n_paths = out.shape[0]
-    s = _aligned_empty(S_ROWS * LANES, np.uint64)
-    v = _aligned_empty(N_FIELDS * LANES, np.float64)
-    scratch = np.empty(S_WORDS, np.uint64)
-    acc = np.empty(LANES)
-    for first in range(0, n_paths, LANES):
-        seed_lanes(s, seed, first_path + first, scratch)
-        acc[:] = 0.0
-        for _ in range(n_steps):
-            # the kernel's draw loop (_simulate_group, stage 1), verbatim
-            rejected = _draw_merton(s, v) if merton else _draw_gbm(s, v)
-            if rejected != 0:
-                redraw_step(s, v, merton, scratch, rejected)
-            for lane in range(LANES):
-                total = acc[lane] + v[F_Z_PRICE + lane]
-                total += v[F_Z_FUNDING + lane]
-                if merton:
-                    total += v[F_U_JUMP + lane]
-                    total += v[F_Z_JUMP + lane]
-                acc[lane] = total + v[F_U_BRIDGE + lane]
-        for lane in range(min(LANES, n_paths - first)):
-            out[first + lane] = acc[lane]

@@ -29,7 +29,7 @@ POLICY_BAND = 2
 
 # exp(-37) < 2**-53: a bridge-crossing probability this small can never beat a uniform in (0, 1],
 # so skipping its evaluation changes no result.
-_BRIDGE_NEGLIGIBLE = 37.0
+BRIDGE_NEGLIGIBLE = 37.0
 
 
 # columns of the tier table `HedgeParams.tiers`
@@ -90,18 +90,9 @@ def log_liquidation_price(account, q, tiers):  # pragma: no cover - compiled
     """ln P_liq for a short of q > 0 units; +inf when there is no short or no positive account."""
     if q <= 0.0 or account <= 0.0:
         return np.inf if q <= 0.0 else -np.inf
-    # issue 7: the deterministic log shared with the lane kernel (`log_liquidation_price_flat`)
+    # the deterministic logarithm (`detmath.log`), which the lane kernel evaluates four SIMD
+    # registers at a time (`detmath.log4`) with the same bits
     return det_log(liquidation_price(account, q, tiers))
-
-
-@njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def log_liquidation_price_flat(account, q, maintenance):  # pragma: no cover - compiled
-    """`log_liquidation_price` for the flat table [[inf, m, 0]], as the lane kernel evaluates it
-    across lanes: (account + 0) / (q (1 + m)) and max(candidate, 0 / q) are the same floats, so
-    the two give bit-identical barriers."""
-    if q <= 0.0 or account <= 0.0:
-        return np.inf if q <= 0.0 else -np.inf
-    return det_log(account / (q * (1.0 + maintenance)))
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
@@ -111,7 +102,7 @@ def bridge_crosses(log_barrier, log_start, log_end, bridge_scale, u):  # pragma:
     to the barrier and var the step's diffusive log-variance; bridge_scale = 2 / var (0: no
     diffusion, no crossing between grid points)."""
     exponent = (log_barrier - log_start) * (log_barrier - log_end) * bridge_scale
-    if exponent > _BRIDGE_NEGLIGIBLE or bridge_scale == 0.0:
+    if exponent > BRIDGE_NEGLIGIBLE or bridge_scale == 0.0:
         return False
     return u < np.exp(-exponent)
 
@@ -132,7 +123,9 @@ def is_below_maintenance(account, q, price, tiers):  # pragma: no cover - compil
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
 def is_below_maintenance_flat(account, q, price, maintenance):  # pragma: no cover - compiled
-    """`is_below_maintenance` for the flat table [[inf, m, 0]] (the same floats: m q P - 0)."""
+    """`is_below_maintenance` for the flat table [[inf, m, 0]] (the same floats: m q P - 0). The
+    lane kernel's vectorised settlement loop tests with it: the bracket search's loop over the
+    table would keep that loop scalar."""
     return q > 0.0 and account - q * price <= maintenance * q * price
 
 
