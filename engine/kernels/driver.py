@@ -45,13 +45,15 @@ and, for the first `record.shape[0]` paths of the block, the state on the observ
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
 from engine.kernels.draws import D_BRIDGE, D_FUNDING, D_PRICE, DRAW_CHUNK
 from engine.kernels.funding import FUNDING_CONSTANT, funding_rate
 from engine.kernels.layout import write_record
-from engine.kernels.lp import Position, amounts, position_at, range_fees
+from engine.kernels.lp import Position, accrue_and_revalue, amounts
 from engine.kernels.management import (
     AFTER_LIQUIDATION_REHEDGE,
     can_rehedge,
@@ -76,21 +78,141 @@ from engine.kernels.perp import (
     band_tested_without_target,
     bridge_crosses,
     is_below_maintenance,
+    liquidate,
     log_liquidation_price,
+    open_short,
     rebalance_due,
-    recovered_on_liquidation,
+    trade_to,
 )
 from engine.kernels.rng import seed_stream
 from engine.kernels.venue import (
     N_VENUE_DRAWS,
-    deleverage,
+    after_liquidation,
     draw_venue,
     exploit_pool,
-    fail_perp,
     start_venue,
     venue_premia,
     write_venue_outputs,
 )
+
+
+class Switches(NamedTuple):
+    """Which parts of the model a scenario switches on: constants of the run, tested in the step."""
+
+    from_data: bool  # the funding rate is the data's, drawn with the historical return
+    funding_jumps: bool  # the funding state jumps
+    funding_resets: bool  # a forced funding rate restarts the funding state
+    shocked: bool  # some steps force the funding rate
+    rebalancing: bool  # a rebalancing policy
+    margin_managed: bool  # margin top-ups from the pool or sweeps back
+    rehedging: bool  # re-hedge after a liquidation
+    moves_liquidity: bool  # the position's L moves (the unhedged benchmark keeps its own)
+    reranging: bool  # a v3 range is re-centred when the price leaves it
+    venue_on: bool  # venue failures, cover or ADL
+    extras_on: bool  # options or venue cash in W
+    adl_on: bool  # auto-deleveraging
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def switches(inputs):  # pragma: no cover - compiled
+    """The `Switches` of the scenario whose kernel inputs are `inputs`."""
+    manage = inputs.manage
+    venue = inputs.venue
+    margin_managed = manage.topup_below > -np.inf or manage.sweep_above < np.inf
+    rehedging = manage.after_liquidation == AFTER_LIQUIDATION_REHEDGE
+    venue_on = venue.active == 1
+    return Switches(
+        inputs.market.history.from_data,
+        inputs.funding.jumps,
+        inputs.funding.kind != FUNDING_CONSTANT,
+        inputs.shocks.forced_funding.shape[0] > 0,
+        inputs.hedge.policy != POLICY_NONE,
+        margin_managed,
+        rehedging,
+        margin_managed or rehedging,
+        manage.rerange_steps > 0,
+        venue_on,
+        inputs.options.active == 1 or venue_on,
+        venue_on and venue.adl_probability > 0.0,
+    )
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _rebalance_target(q, pos, sqrt_p, clock, reranged, hedge):  # pragma: no cover - compiled
+    """Step 5's policy: (the target h x, whether the short trades to it now; after a re-range it
+    follows the new delta at once)."""
+    target = hedge.ratio * pos.x
+    if band_tested_without_target(hedge):
+        due = band_exceeded(q, sqrt_p, pos.liquidity, pos.sqrt_lower, pos.sqrt_upper, hedge)
+    else:
+        due = rebalance_due(q, target, clock, hedge)
+    return target, (reranged and q != target) or due
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _write_outputs(
+    out,
+    i,
+    inputs,
+    on,
+    wealth,
+    price,
+    q,
+    pos,
+    unhedged,
+    fees,
+    fees_u,
+    funding,
+    costs,
+    perp_pnl,
+    liquidation_loss,
+    liquidation_time,
+    n_rebalances,
+    n_liquidations,
+    max_drawdown,
+    stressed_steps,
+    moves,
+    ven,
+    opt,
+):  # pragma: no cover - compiled
+    """Path i's outputs (MODEL.md §7) at the horizon, from its final state and totals."""
+    if not on.moves_liquidity:
+        unhedged = pos
+        fees_u = fees
+    pool = inputs.pool
+    grid = inputs.grid
+    out.pnl[i] = wealth - grid.capital
+    out.final_value[i] = wealth
+    out.lp_value[i] = pos.value_lp
+    # the LP side beyond HODL: transfers to the margin and swap costs added back, the exploit is
+    # its own part
+    out.il[i] = (
+        pos.value_lp
+        - (pool.x0 * price + pool.y0)
+        + (moves.topped_up - moves.swept)
+        + moves.swap_costs
+        + ven.pool_exploit_loss
+    )
+    out.fees[i] = fees
+    out.funding[i] = funding
+    out.trading_costs[i] = costs
+    out.perp_pnl[i] = perp_pnl
+    out.liquidation_loss[i] = liquidation_loss
+    out.liquidated[i] = n_liquidations > 0
+    out.liquidation_time[i] = liquidation_time
+    out.max_drawdown[i] = max_drawdown
+    out.n_rebalances[i] = n_rebalances
+    out.final_price[i] = price
+    out.final_hedge[i] = q
+    out.stressed_share[i] = stressed_steps / grid.n_steps
+    # all of K in the pool, unhedged, on the same paths (LP value and fees are linear in L; gas
+    # is per operation: the opening mint and the re-ranges)
+    scale = grid.capital / pool.value0
+    out.unhedged_pnl[i] = scale * ((unhedged.value_lp - pool.value0) + fees_u) - moves.gas_unhedged
+    out.n_liquidations[i] = n_liquidations
+    write_management_outputs(out, i, moves)
+    write_option_outputs(out, i, opt)
+    write_venue_outputs(out, i, ven)
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -119,11 +241,9 @@ def _simulate_path(
     grid = inputs.grid
     manage = inputs.manage
     funding_params = inputs.funding
-    options = inputs.options
     venue = inputs.venue
     keep = i < record.shape[0]
-    # the market's path, a chunk of steps ahead (engine.kernels.marketpath), arrays hoisted out
-    # of their tuple
+    # the market's path a chunk of steps ahead (marketpath), its arrays hoisted out of the tuple
     market_now = market_start(state, market)
     draws = path.draws
     m_log_end = path.log_end
@@ -135,22 +255,13 @@ def _simulate_path(
     m_funding_data = path.funding_data
     m_funding_jump = path.funding_jump
     m_regime = path.regime
-    from_data = market.history.from_data
-    funding_jumps = funding_params.jumps
-    funding_resets = funding_params.kind != FUNDING_CONSTANT  # a forced rate restarts the state
-    shock_funding = inputs.shocks.forced_funding
-    shocked = shock_funding.shape[0] > 0
-    rebalancing = hedge.policy != POLICY_NONE
     # arrays taken out of the parameter tuples once, so the loop holds no reference counting
+    shock_funding = inputs.shocks.forced_funding
     funding_events = grid.funding_events
     rebalance_clock = grid.rebalance_clock
     observe_index = grid.observe_index
     tiers = hedge.tiers
-    # which moves of the position (its L and range are path state) are on
-    margin_managed = manage.topup_below > -np.inf or manage.sweep_above < np.inf
-    rehedging = manage.after_liquidation == AFTER_LIQUIDATION_REHEDGE
-    moves_liquidity = margin_managed or rehedging
-    reranging = manage.rerange_steps > 0
+    on = switches(inputs)
 
     log_p = market_now.log_p
     sqrt_p = np.sqrt(market.spot)
@@ -162,29 +273,17 @@ def _simulate_path(
     pos = Position(pool.liquidity, pool.sqrt_lower, pool.sqrt_upper, x, pool.value0)
     # the unhedged benchmark (all of K in the pool): its own L when margin moves change ours
     unhedged = pos
-    fees_u = 0.0
-    q = hedge.ratio * x
-    costs = hedge.cost_rate * q * price
-    account = grid.collateral + q * price - costs
-    log_barrier = log_liquidation_price(account, q, tiers)
+    q, costs, account, log_barrier = open_short(x, price, grid.collateral, hedge)
     entry = price  # the short's average entry price (ADL eligibility)
 
     # options hedge, venue failure and insurance, ADL, pool <-> perp moves (all off by default)
-    venue_on = venue.active == 1
-    extras_on = options.active == 1 or venue_on
-    adl_on = venue_on and venue.adl_probability > 0.0
-    opt = start_options(x, price, options)
+    opt = start_options(x, price, inputs.options)
     ven = start_venue(venue, venue_draws)
     moves = start_management(q, manage)
 
-    fees = 0.0
-    funding = 0.0
-    perp_pnl = 0.0
-    liquidation_loss = 0.0
-    liquidated = False
+    fees = fees_u = funding = perp_pnl = liquidation_loss = 0.0
+    n_rebalances = n_liquidations = 0
     liquidation_time = np.nan
-    n_rebalances = 0
-    n_liquidations = 0
     hedge_off = False  # True from a liquidation until a re-hedge
     rehedge_step = 0
 
@@ -213,7 +312,7 @@ def _simulate_path(
             sqrt_new = m_sqrt_end[j]
             price_new = sqrt_new * sqrt_new
 
-            if venue_on:  # cover premia on the exposures at the step's start
+            if on.venue_on:  # cover premia on the exposures at the step's start
                 ven = venue_premia(ven, pos.value_lp, account - q * price, venue)
 
             # 2. liquidation over the step, with the hedge as it was: the diffusive leg by its end
@@ -230,18 +329,18 @@ def _simulate_path(
             # 3. mark to market, funding (the OU state, its jumps, a forced rate), margin
             mark = liquidation_price if liquidation_price > 0.0 else price_new
             perp_pnl += q * (price - mark)
-            if from_data:  # the rate drawn with the historical return
+            if on.from_data:  # the rate drawn with the historical return
                 f_state = m_funding_data[j]
             else:
                 f_state = next_funding_to(
                     f_state, m_funding_mean[j], draws[j, D_PRICE], draws[j, D_FUNDING], market
                 )
-            if funding_jumps:
+            if on.funding_jumps:
                 f_state += m_funding_jump[j]
             f = funding_rate(f_state, funding_params)
-            if shocked and not np.isnan(shock_funding[k]):
+            if on.shocked and not np.isnan(shock_funding[k]):
                 f = shock_funding[k]
-                if funding_resets:
+                if on.funding_resets:
                     f_state = f  # the OU state restarts from the forced rate
             settlements = funding_events[k]
             if settlements > 0 and q > 0.0 and liquidation_price == 0.0:
@@ -254,64 +353,42 @@ def _simulate_path(
                     log_barrier = log_liquidation_price(account, q, tiers)
 
             # 4. LP fees over the step, then revalue
-            fees += range_fees(
-                sqrt_p, sqrt_new, pos.value_lp, pos.liquidity, pos.sqrt_lower, pos.sqrt_upper, pool
-            )
-            pos = position_at(pos.liquidity, pos.sqrt_lower, pos.sqrt_upper, sqrt_new, price_new)
-            if moves_liquidity:
-                fees_u += range_fees(
-                    sqrt_p,
-                    sqrt_new,
-                    unhedged.value_lp,
-                    unhedged.liquidity,
-                    pos.sqrt_lower,
-                    pos.sqrt_upper,
-                    pool,
-                )
-                unhedged = position_at(
-                    unhedged.liquidity, pos.sqrt_lower, pos.sqrt_upper, sqrt_new, price_new
+            pos, fees = accrue_and_revalue(pos, fees, sqrt_p, sqrt_new, price_new, pool)
+            if on.moves_liquidity:  # the unhedged benchmark, on the same range
+                unhedged, fees_u = accrue_and_revalue(
+                    unhedged, fees_u, sqrt_p, sqrt_new, price_new, pool
                 )
             if k == ven.pool_step:  # a pool exploit (the moves below see the smaller position)
                 ven, pos, unhedged = exploit_pool(
-                    ven, pos, unhedged, moves_liquidity, sqrt_new, price_new, venue, venue_draws
+                    ven, pos, unhedged, on.moves_liquidity, sqrt_new, price_new, venue, venue_draws
                 )
 
             # 4b. re-range: withdraw, swap to the new range's composition, mint
             reranged = False
-            if reranging:
+            if on.reranging:
                 moves, pos, unhedged, reranged = rerange_step(
-                    moves, pos, unhedged, moves_liquidity, sqrt_new, price_new, manage
+                    moves, pos, unhedged, on.moves_liquidity, sqrt_new, price_new, manage
                 )
 
             # 5. rebalancing policy (and, after a re-range, the hedge follows the new delta at once)
             check_margin = False
-            if (
-                (rebalancing or reranged)
-                and not hedge_off
-                and not ven.perp_failed
-                and liquidation_price == 0.0
-            ):
-                target = hedge.ratio * pos.x
-                if band_tested_without_target(hedge):
-                    due = band_exceeded(
-                        q, sqrt_new, pos.liquidity, pos.sqrt_lower, pos.sqrt_upper, hedge
-                    )
-                else:
-                    due = rebalance_due(q, target, rebalance_clock[k], hedge)
-                if (reranged and q != target) or due:
-                    traded = target - q
-                    cost = hedge.cost_rate * abs(traded) * price_new
-                    account += traded * price_new - cost
+            hedge_held = not hedge_off and not ven.perp_failed and liquidation_price == 0.0
+            if (on.rebalancing or reranged) and hedge_held:
+                target, trades = _rebalance_target(
+                    q, pos, sqrt_new, rebalance_clock[k], reranged, hedge
+                )
+                if trades:
+                    if on.adl_on and target - q > 0.0:
+                        entry = (q * entry + (target - q) * price_new) / target
+                    account, cost = trade_to(account, q, target, price_new, hedge.cost_rate)
                     costs += cost
-                    if adl_on and traded > 0.0:
-                        entry = (q * entry + traded * price_new) / target
                     q = target
                     n_rebalances += 1
                     moves = pay_gas(moves, manage.gas_perp)
                     check_margin = True
 
             # 5b. margin top-up from the pool / sweep of the excess back to it
-            if margin_managed and q > 0.0 and liquidation_price == 0.0:
+            if on.margin_managed and q > 0.0 and liquidation_price == 0.0:
                 moves, pos, account, moved = move_margin(
                     moves, pos, account, q, sqrt_new, price_new, manage
                 )
@@ -323,48 +400,37 @@ def _simulate_path(
                     log_barrier = log_liquidation_price(account, q, tiers)
 
             if liquidation_price > 0.0:
-                recovered = recovered_on_liquidation(account, q, liquidation_price, hedge.penalty)
-                liquidation_loss += account - q * liquidation_price - recovered
-                account = recovered
+                account, loss = liquidate(account, q, liquidation_price, hedge.penalty)
+                liquidation_loss += loss
                 q = 0.0
                 log_barrier = np.inf
-                if not liquidated:
+                if n_liquidations == 0:
                     liquidation_time = (k + 1) * grid.step_days
-                liquidated = True
-                hedge_off = True
                 n_liquidations += 1
+                hedge_off = True
                 rehedge_step = k + manage.rehedge_steps
 
-            # auto-deleveraging: in a cascade step a short in profit against its average entry
-            if adl_on and q > 0.0 and log_new - log_p <= venue.adl_cascade and price_new < entry:
-                ven, account, q = deleverage(ven, account, q, price_new, venue, side)
-                if q == 0.0:
+            if on.venue_on:  # auto-deleveraging, a perp-venue failure
+                ven, account, q, ended = after_liquidation(
+                    ven, k, account, q, log_new - log_p, price_new, entry, venue, venue_draws, side
+                )
+                if ended:
                     log_barrier = np.inf
 
-            if k == ven.perp_step:  # a perp-venue failure ends the short; no re-hedge after it
-                ven, account = fail_perp(ven, account, q, price_new, venue, venue_draws)
-                q = 0.0
-                log_barrier = np.inf
-
             # 5c. re-hedge once the cooldown has passed, new collateral from the pool
-            if (
-                rehedging
-                and hedge_off
-                and not ven.perp_failed
-                and k >= rehedge_step
-                and can_rehedge(pos.x, price_new, hedge, manage)
-            ):
-                moves, pos, account, q, cost = rehedge(
-                    moves, pos, account, sqrt_new, price_new, hedge, manage
-                )
-                costs += cost
-                hedge_off = False
-                entry = price_new
-                log_barrier = log_liquidation_price(account, q, tiers)
+            if on.rehedging and hedge_off and not ven.perp_failed and k >= rehedge_step:
+                if can_rehedge(pos.x, price_new, hedge, manage):
+                    moves, pos, account, q, cost = rehedge(
+                        moves, pos, account, sqrt_new, price_new, hedge, manage
+                    )
+                    costs += cost
+                    hedge_off = False
+                    entry = price_new
+                    log_barrier = log_liquidation_price(account, q, tiers)
 
             # option expiry (payoff in cash) and the roll's purchase at new strikes
             if k + 1 == opt.expiry_step:
-                opt = expire_options(opt, k, price_new, pos.x, grid.n_steps, options)
+                opt = expire_options(opt, k, price_new, pos.x, grid.n_steps, inputs.options)
 
             # 6. running statistics
             log_p = log_new
@@ -373,56 +439,45 @@ def _simulate_path(
             perp_equity = account - q * price
             wealth = pos.value_lp + fees + perp_equity - moves.gas
             w_known = True
-            if extras_on:
+            if on.extras_on:
                 wealth += opt.payoff - opt.premium + ven.insurance_payout - ven.insurance_premium
                 must_mark = k + 1 == grid.n_steps or (keep and observe_index[k] >= 0)
                 opt, wealth, w_known = mark_options(
-                    opt, k, price, wealth, peak, dd_peak, dd_drop, must_mark, options
+                    opt, k, price, wealth, peak, dd_peak, dd_drop, must_mark, inputs.options
                 )
             if w_known:
                 peak = max(peak, wealth)
                 if (peak - wealth) * dd_peak > dd_drop * peak:
                     dd_drop = peak - wealth
                     dd_peak = peak
-            if keep:
+            if keep and observe_index[k] >= 0:
                 slot = observe_index[k]
-                if slot >= 0:
-                    write_record(
-                        record, i, slot, price, wealth, pos.value_lp, perp_equity, q, f, m_regime[j]
-                    )
+                write_record(
+                    record, i, slot, price, wealth, pos.value_lp, perp_equity, q, f, m_regime[j]
+                )
 
-    if not moves_liquidity:
-        unhedged = pos
-        fees_u = fees
-    out.pnl[i] = wealth - grid.capital
-    out.final_value[i] = wealth
-    out.lp_value[i] = pos.value_lp
-    # the LP side beyond HODL: transfers to the margin and swap costs added back, the exploit is
-    # its own part
-    out.il[i] = (
-        pos.value_lp
-        - (pool.x0 * price + pool.y0)
-        + (moves.topped_up - moves.swept)
-        + moves.swap_costs
-        + ven.pool_exploit_loss
+    _write_outputs(
+        out,
+        i,
+        inputs,
+        on,
+        wealth,
+        price,
+        q,
+        pos,
+        unhedged,
+        fees,
+        fees_u,
+        funding,
+        costs,
+        perp_pnl,
+        liquidation_loss,
+        liquidation_time,
+        n_rebalances,
+        n_liquidations,
+        dd_drop / dd_peak,
+        market_now.stressed_steps,
+        moves,
+        ven,
+        opt,
     )
-    out.fees[i] = fees
-    out.funding[i] = funding
-    out.trading_costs[i] = costs
-    out.perp_pnl[i] = perp_pnl
-    out.liquidation_loss[i] = liquidation_loss
-    out.liquidated[i] = liquidated
-    out.liquidation_time[i] = liquidation_time
-    out.max_drawdown[i] = dd_drop / dd_peak
-    out.n_rebalances[i] = n_rebalances
-    out.final_price[i] = price
-    out.final_hedge[i] = q
-    out.stressed_share[i] = market_now.stressed_steps / grid.n_steps
-    # all of K in the pool, unhedged, on the same paths (LP value and fees are linear in L; gas
-    # is per operation: the opening mint and the re-ranges)
-    scale = grid.capital / pool.value0
-    out.unhedged_pnl[i] = scale * ((unhedged.value_lp - pool.value0) + fees_u) - moves.gas_unhedged
-    out.n_liquidations[i] = n_liquidations
-    write_management_outputs(out, i, moves)
-    write_option_outputs(out, i, opt)
-    write_venue_outputs(out, i, ven)

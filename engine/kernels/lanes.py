@@ -1,8 +1,8 @@
 """The lane kernel: the path model run on groups of paths side by side, for SIMD.
 
 `simulate_block_lanes` computes exactly what `engine.kernels.driver.simulate_block` computes, path by
-path and bit for bit, for the scenarios `engine.dispatch.supports` accepts. Instead of one path
-after another, it runs a group of LANES consecutive paths at once: every per-path quantity is a
+path and bit for bit, for the scenarios whose kinds it declares (`engine.kernels.lane_kinds`,
+compared by `engine.dispatch.supports`). Instead of one path after another, it runs a group of LANES consecutive paths at once: every per-path quantity is a
 row of a small (field, lane) array, and each stage of a step is a loop over the lanes that LLVM
 turns into SIMD instructions (8 doubles or 64-bit integers per AVX-512 register; see
 `engine.kernels.__init__` for the two code-generation preferences this relies on). The work per
@@ -17,9 +17,10 @@ step is split into
   multiplies and adds, four side by side overlap their latencies;
 * the rebalancing test (band/periodic policy) on every lane, with its trades made lane by lane
   on the lanes that trade (a bit mask, as for the redraws below): 0.12 % of path-steps in the
-  default scenario, 9 % on a v3 range. Every lane making the trade under selects, as an earlier
-  version did, cost 3-4 % of the default kernel's time (LLVM left that loop scalar);
-* scalar fix-ups, lane by lane, for the rare events, run right after the stage that detected them:
+  default scenario, 9 % on a v3 range. Making the trade on every lane under selects costs 3-4 %
+  of the default kernel's time (measured: LLVM leaves that loop scalar);
+* scalar fix-ups, lane by lane, for the rare events (`engine.kernels.lane_fixups`), run right
+  after the stage that detected them:
   a step where one of a lane's normals needs the ziggurat's wedge or tail (3 % of GBM steps) is
   redrawn from that lane's stream state at the start of the step by the scalar generator
   (`engine.kernels.lane_draws`, in the order of `draws.gbm_step_draws`), so each path's draws are
@@ -28,28 +29,38 @@ step is split into
   records.
 
 The fix-ups call the same inline functions as the general kernel (`engine.kernels.perp`, `market`,
-`lp`, `rng`) with the same operands in the same order, and the vectorised stages spell out the same
-IEEE operations in the same order (no fast-math; fused multiply-adds only where written out,
-by `detmath.fma`, which is correctly rounded), so the results do not
-depend on which kernel ran, on the lane width, or on which paths share a group. A block whose size
+`lp`, `draws`, `layout`) with the same operands in the same order, and the vectorised stages spell
+out the same IEEE operations in the same order (no fast-math; fused multiply-adds only where
+written out, by `detmath.fma`, which is correctly rounded), so the results do not depend on which
+kernel ran, on the lane width, or on which paths share a group. A block whose size
 is not a multiple of the lane width is padded with the paths that follow it; their results are
 discarded.
 
-Layout: `engine.kernels.lane_layout`. The loops are
-written out in the
-kernel itself or in `inline="always"` helpers, never behind a call per step: each call of a numba
-function that takes arrays costs more than a lane loop's work (measured).
+Layout: `engine.kernels.lane_layout`. The loops are written out in the kernel itself or in
+`inline="always"` helpers, never behind a call per step: each call of a numba function that takes
+arrays costs more than a lane loop's work (measured). The vectorised stages call the shared
+functions where they return values (`lp.range_fees`, `position_value`, `market.next_funding_to`,
+`perp.rebalance_due`, ...); a stage that writes one out instead says why beside it (the
+xoshiro256++ step and the ziggurat's fast path in `lane_draws`, the flat maintenance barrier, the
+v2 value and band test, the v3 band test).
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, uint64
-from numba.cpython.unsafe.numbers import trailing_zeros
 
 from engine.kernels.detmath import exp4 as det_exp4
 from engine.kernels.detmath import log4 as det_log4
 from engine.kernels.lane_draws import draw_gbm, draw_merton, redraw_step, seed_lanes
+from engine.kernels.lane_fixups import (
+    fix_crossings,
+    fix_jumps,
+    fix_liquidations,
+    record_lanes,
+    trade_lanes,
+    write_outputs,
+)
 from engine.kernels.lane_layout import (
     F_ACCOUNT,
     F_COSTS,
@@ -79,11 +90,9 @@ from engine.kernels.lane_layout import (
     F_REBALANCES,
     F_SQRT_NEW,
     F_SQRT_P,
-    F_U_BRIDGE,
     F_U_JUMP,
     F_WEALTH,
     F_Z_FUNDING,
-    F_Z_JUMP,
     F_Z_PRICE,
     LANES,
     N_FIELDS,
@@ -92,7 +101,6 @@ from engine.kernels.lane_layout import (
     S_WORDS,
     aligned_empty,
 )
-from engine.kernels.layout import write_record
 from engine.kernels.lp import (
     FEES_APR,
     apr_fees,
@@ -102,20 +110,18 @@ from engine.kernels.lp import (
     risky_amount,
     risky_times_sqrt_price,
 )
-from engine.kernels.market import MERTON, log_jump, paid_rate
+from engine.kernels.market import MERTON, next_funding_to, paid_rate
 from engine.kernels.perp import (
     BRIDGE_NEGLIGIBLE,
     POLICY_NONE,
     band_tested_without_target,
-    bridge_crosses,
     is_below_maintenance_flat,
-    log_liquidation_price,
+    open_short,
     rebalance_due,
-    recovered_on_liquidation,
 )
 
 # --------------------------------------------------------------------------------------------
-# Scalar fix-ups of the model step (the same code as the driver's, on one lane)
+# Vectorised helpers of the model step (the scalar fix-ups: engine.kernels.lane_fixups)
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
@@ -137,29 +143,6 @@ def _sqrt_prices(v):  # pragma: no cover - compiled
         v[F_PRICE_NEW + QUARTER + j] = b * b
         v[F_PRICE_NEW + 2 * QUARTER + j] = c * c
         v[F_PRICE_NEW + 3 * QUARTER + j] = d * d
-
-
-@njit(nogil=True, cache=True, error_model="numpy")
-def _fix_jumps(v, jump_cdf0, market):  # pragma: no cover - compiled
-    for lane in range(LANES):
-        if v[F_U_JUMP + lane] > jump_cdf0:
-            v[F_JUMP + lane] = log_jump(v[F_U_JUMP + lane], v[F_Z_JUMP + lane], market)
-
-
-@njit(nogil=True, cache=True, error_model="numpy")
-def _fix_crossings(v, bridge_scale):  # pragma: no cover - compiled
-    """The driver's liquidation test over the step, on the lanes near or past the barrier."""
-    for lane in range(LANES):
-        if v[F_FLAG + lane] == 0.0:
-            continue
-        log_barrier = v[F_LOG_BARRIER + lane]
-        log_diffused = v[F_LOG_DIFFUSED + lane]
-        if log_diffused >= log_barrier or bridge_crosses(
-            log_barrier, v[F_LOG_P + lane], log_diffused, bridge_scale, v[F_U_BRIDGE + lane]
-        ):
-            v[F_LIQ_PRICE + lane] = np.exp(log_barrier)
-        elif v[F_LOG_NEW + lane] >= log_barrier:
-            v[F_LIQ_PRICE + lane] = v[F_PRICE_NEW + lane]
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
@@ -204,74 +187,6 @@ def _move_barrier(v, lane):  # pragma: no cover - compiled
     v[F_LOG_BARRIER + lane] = barrier if v[F_MOVES + lane] != 0.0 else v[F_LOG_BARRIER + lane]
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
-def _trade_lanes(v, trading, pool, hedge):  # pragma: no cover - compiled
-    """The driver's rebalancing trade on the lanes set in the bit mask `trading`, lane by lane:
-    the new size, the account and costs, then liquidation at the step's price if the account is
-    below maintenance, or the new barrier. Returns the number of lanes liquidated so."""
-    breached = 0
-    while trading != 0:
-        lane = np.intp(trailing_zeros(trading))
-        trading &= trading - uint64(1)
-        q = v[F_HEDGE + lane]
-        price_new = v[F_PRICE_NEW + lane]
-        target = hedge.ratio * risky_amount(v[F_SQRT_NEW + lane], pool)
-        traded = target - q
-        cost = hedge.cost_rate * abs(traded) * price_new
-        account = v[F_ACCOUNT + lane] + (traded * price_new - cost)
-        v[F_ACCOUNT + lane] = account
-        v[F_COSTS + lane] += cost
-        v[F_HEDGE + lane] = target
-        v[F_REBALANCES + lane] += 1.0
-        if is_below_maintenance_flat(account, target, price_new, hedge.maintenance):
-            v[F_LIQ_PRICE + lane] = price_new
-            breached += 1
-        else:
-            v[F_LOG_BARRIER + lane] = log_liquidation_price(account, target, hedge.tiers)
-    return breached
-
-
-@njit(nogil=True, cache=True, error_model="numpy")
-def _fix_liquidations(v, penalty, time_days):  # pragma: no cover - compiled
-    """The driver's liquidation execution at the step's liquidation price."""
-    for lane in range(LANES):
-        liquidation_price = v[F_LIQ_PRICE + lane]
-        if liquidation_price > 0.0:
-            account = v[F_ACCOUNT + lane]
-            q = v[F_HEDGE + lane]
-            recovered = recovered_on_liquidation(account, q, liquidation_price, penalty)
-            v[F_LIQ_LOSS + lane] += account - q * liquidation_price - recovered
-            v[F_ACCOUNT + lane] = recovered
-            v[F_HEDGE + lane] = 0.0
-            v[F_LOG_BARRIER + lane] = np.inf
-            v[F_LIQUIDATED + lane] = 1.0
-            v[F_LIQ_TIME + lane] = time_days
-
-
-@njit(nogil=True, cache=True, error_model="numpy")
-def _record_lanes(v, record, first, real, slot):  # pragma: no cover - compiled
-    """Sampled paths: the first `real` lanes (not padding) whose path index in the block
-    (first + lane) is below record's."""
-    for lane in range(min(real, record.shape[0] - first)):
-        price = v[F_PRICE + lane]
-        q = v[F_HEDGE + lane]
-        perp_equity = v[F_ACCOUNT + lane] - q * price
-        wealth = v[F_WEALTH + lane]
-        # a single regime: the regime model is not in this kernel
-        write_record(
-            record,
-            first + lane,
-            slot,
-            price,
-            wealth,
-            v[F_LP_VALUE + lane],
-            perp_equity,
-            q,
-            v[F_FUND_RATE + lane],
-            0,
-        )
-
-
 # --------------------------------------------------------------------------------------------
 # The kernel
 
@@ -298,46 +213,7 @@ def simulate_block_lanes(inputs, seed, first_path, out, record):  # pragma: no c
         real = min(LANES, n_paths - first)
         _simulate_group(s, v, scratch, market, pool, hedge, grid, real, first, record)
         for lane in range(real):
-            _write_outputs(v, lane, out, first + lane, pool, grid, manage)
-
-
-@njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def _write_outputs(v, lane, out, i, pool, grid, manage):  # pragma: no cover - compiled
-    """The driver's outputs; the pool <-> perp moves (top-ups, sweeps, re-hedging, re-ranging, gas)
-    are off in every scenario this kernel runs (`engine.kernels.lane_kinds`), so their totals are
-    zero and the expressions below are the driver's with them at zero."""
-    wealth = v[F_WEALTH + lane]
-    value_lp = v[F_LP_VALUE + lane]
-    price = v[F_PRICE + lane]
-    fees = v[F_FEES + lane]
-    liquidated = v[F_LIQUIDATED + lane] != 0.0
-    out.pnl[i] = wealth - grid.capital
-    out.final_value[i] = wealth
-    out.lp_value[i] = value_lp
-    out.il[i] = value_lp - (pool.x0 * price + pool.y0) + (0.0 - 0.0) + 0.0
-    out.stressed_share[i] = 0.0 / grid.n_steps
-    scale = grid.capital / pool.value0
-    out.unhedged_pnl[i] = scale * ((value_lp - pool.value0) + fees) - manage.gas_lp
-    out.gas[i] = 0.0
-    out.swap_costs[i] = 0.0
-    out.topped_up[i] = 0.0
-    out.swept[i] = 0.0
-    out.n_topups[i] = 0
-    out.n_sweeps[i] = 0
-    out.n_reranges[i] = 0
-    out.n_rehedges[i] = 0
-    out.n_liquidations[i] = 1 if liquidated else 0
-    out.fees[i] = fees
-    out.funding[i] = v[F_FUNDING + lane]
-    out.trading_costs[i] = v[F_COSTS + lane]
-    out.perp_pnl[i] = v[F_PERP_PNL + lane]
-    out.liquidation_loss[i] = v[F_LIQ_LOSS + lane]
-    out.liquidated[i] = liquidated
-    out.liquidation_time[i] = v[F_LIQ_TIME + lane]
-    out.max_drawdown[i] = v[F_DD_DROP + lane] / v[F_DD_PEAK + lane]
-    out.n_rebalances[i] = np.int64(v[F_REBALANCES + lane])
-    out.final_price[i] = price
-    out.final_hedge[i] = v[F_HEDGE + lane]
+            write_outputs(v, lane, out, first + lane, pool, grid, manage)
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -348,10 +224,7 @@ def _start_group(v, market, pool, hedge, grid):  # pragma: no cover - compiled
     price = market.spot
     x = risky_amount(sqrt_p, pool)
     value_lp = pool.value0
-    q = hedge.ratio * x
-    costs = hedge.cost_rate * q * price
-    account = grid.collateral + q * price - costs
-    log_barrier = log_liquidation_price(account, q, hedge.tiers)
+    q, costs, account, log_barrier = open_short(x, price, grid.collateral, hedge)
     wealth = value_lp + account - q * price
     peak = max(grid.capital, wealth)
     for lane in range(LANES):
@@ -403,14 +276,11 @@ def _simulate_group(
     maintenance = hedge.maintenance
     cap = market.funding_cap
     funding_mean = market.funding_mean
-    funding_decay = market.funding_decay
-    funding_load_price = market.funding_load_price
-    funding_load_own = market.funding_load_own
     keep = first < record.shape[0]
 
     _start_group(v, market, pool, hedge, grid)
     if keep:
-        _record_lanes(v, record, first, real, 0)
+        record_lanes(v, record, first, real, 0)
 
     for k in range(grid.n_steps):
         # 1. the step's random numbers: the fast path of every draw, vectorised (the same loop as
@@ -424,7 +294,7 @@ def _simulate_group(
                 v[F_JUMP + lane] = 0.0
                 jumps += np.int64(v[F_U_JUMP + lane] > jump_cdf0)
             if jumps > 0:
-                _fix_jumps(v, jump_cdf0, market)
+                fix_jumps(v, jump_cdf0, market)
 
         # 2. price move; lanes that may be liquidated over the step are marked
         near = 0
@@ -446,7 +316,7 @@ def _simulate_group(
             near += np.int64(mark)
         _sqrt_prices(v)
         if near > 0:
-            _fix_crossings(v, bridge_scale)
+            fix_crossings(v, bridge_scale)
 
         # 3. mark to market, funding, settlements
         settlements = funding_events[k]
@@ -456,12 +326,12 @@ def _simulate_group(
             q = v[F_HEDGE + lane]
             mark_price = liquidation_price if liquidation_price > 0.0 else price_new
             v[F_PERP_PNL + lane] += q * (v[F_PRICE + lane] - mark_price)
-            # market.next_funding, with the constants in locals
-            v[F_FUND_RATE + lane] = (
-                funding_mean
-                + (v[F_FUND_RATE + lane] - funding_mean) * funding_decay
-                + funding_load_price * v[F_Z_PRICE + lane]
-                + funding_load_own * v[F_Z_FUNDING + lane]
+            v[F_FUND_RATE + lane] = next_funding_to(
+                v[F_FUND_RATE + lane],
+                funding_mean,
+                v[F_Z_PRICE + lane],
+                v[F_Z_FUNDING + lane],
+                market,
             )
         breached = 0
         if settlements > 0:
@@ -488,7 +358,10 @@ def _simulate_group(
         # loop per fee model and pool kind, written out: in one loop, LLVM computed step_fees'
         # arbitrage volume on every lane for the APR model too (the kernel ran 7 % slower so),
         # and behind inlined helpers that update `v` it vectorised the v3 loop worse (measured)
-        if apr and full_range:  # v2: position_value's floats for a finite price, V = L s + L s
+        # v2: position_value's floats for a finite price, V = L s + L s, written out so that the
+        # terms that vanish for Pa = 0, Pb = inf are not computed (without fast-math the compiler
+        # may not drop them: 0 x is not 0 for an infinite x)
+        if apr and full_range:
             for lane in range(LANES):
                 v[F_FEES + lane] += apr_fees(
                     v[F_SQRT_P + lane], v[F_LP_VALUE + lane], lower, upper, pool
@@ -546,7 +419,7 @@ def _simulate_group(
         if rebalancing:
             clock = rebalance_clock[k]
             trading = uint64(0)
-            if band_test and full_range:  # v2: band_exceeded's floats, x s = L
+            if band_test and full_range:  # v2: band_exceeded's floats, x s = L (as the v2 value)
                 for lane in range(LANES):
                     trades = (
                         v[F_LIQUIDATED + lane] == 0.0
@@ -581,11 +454,11 @@ def _simulate_group(
                     )
                     trading |= uint64(trades) << uint64(lane)
             if trading != 0:
-                breached += _trade_lanes(v, trading, pool, hedge)
+                breached += trade_lanes(v, trading, pool, hedge)
 
         # liquidations flagged in 2, 3 or 5 execute now
         if near > 0 or breached > 0:
-            _fix_liquidations(v, hedge.penalty, (k + 1) * grid.step_days)
+            fix_liquidations(v, hedge.penalty, (k + 1) * grid.step_days)
 
         # 6. running statistics
         for lane in range(LANES):
@@ -605,4 +478,4 @@ def _simulate_group(
         if keep:
             slot = observe_index[k]
             if slot >= 0:
-                _record_lanes(v, record, first, real, slot)
+                record_lanes(v, record, first, real, slot)

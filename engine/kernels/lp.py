@@ -155,3 +155,23 @@ def position_at(liquidity, sqrt_lower, sqrt_upper, sqrt_p, price):  # pragma: no
     x = amounts(sqrt_p, liquidity, sqrt_lower, sqrt_upper)[0]
     value_lp = position_value(sqrt_p, price, liquidity, sqrt_lower, sqrt_upper)
     return Position(liquidity, sqrt_lower, sqrt_upper, x, value_lp)
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def accrue_and_revalue(
+    pos, fees, sqrt_before, sqrt_after, price_after, pool
+):  # pragma: no cover - compiled
+    """A step of the position `pos` from sqrt(P_before) to sqrt(P_after), P_after = price_after:
+    the fees accrued over it added to `fees` (`range_fees`), then the position at the new price.
+    Returns (the position, the fees; quote units)."""
+    fees += range_fees(
+        sqrt_before,
+        sqrt_after,
+        pos.value_lp,
+        pos.liquidity,
+        pos.sqrt_lower,
+        pos.sqrt_upper,
+        pool,
+    )
+    pos = position_at(pos.liquidity, pos.sqrt_lower, pos.sqrt_upper, sqrt_after, price_after)
+    return pos, fees

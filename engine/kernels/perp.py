@@ -156,3 +156,30 @@ def band_exceeded(q, sqrt_p, liquidity, sqrt_lower, sqrt_upper, hedge):  # pragm
     s = min(max(sqrt_p, sqrt_lower), sqrt_upper)
     target_times_s = hedge.ratio * risky_times_sqrt_price(sqrt_p, liquidity, sqrt_lower, sqrt_upper)
     return abs(q * s - target_times_s) > hedge.band * target_times_s
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def open_short(x, price, collateral, hedge):  # pragma: no cover - compiled
+    """At t = 0: the short of h x units opened at `price` on the collateral C0 (quote). Returns
+    (q, the trading cost, the account, ln P_liq)."""
+    q = hedge.ratio * x
+    cost = hedge.cost_rate * q * price
+    account = collateral + q * price - cost
+    return q, cost, account, log_liquidation_price(account, q, hedge.tiers)
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def trade_to(account, q, target, price, cost_rate):  # pragma: no cover - compiled
+    """A rebalancing trade of the short from q to `target` units at `price`, paying cost_rate on
+    the traded notional. Returns (the account, the cost; quote)."""
+    traded = target - q
+    cost = cost_rate * abs(traded) * price
+    return account + (traded * price - cost), cost
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def liquidate(account, q, price, penalty):  # pragma: no cover - compiled
+    """The short of q units liquidated at `price`: returns (the cash recovered, the equity lost
+    beyond it: the penalty, plus negative equity absorbed by the venue; quote)."""
+    recovered = recovered_on_liquidation(account, q, price, penalty)
+    return recovered, account - q * price - recovered

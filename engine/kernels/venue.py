@@ -245,6 +245,26 @@ def fail_perp(st, account, q, price, venue, venue_draws):  # pragma: no cover - 
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def after_liquidation(
+    st, k, account, q, log_return, price, entry, venue, venue_draws, side
+):  # pragma: no cover - compiled
+    """Step k's venue events after the liquidation is executed: auto-deleveraging in a cascade
+    step (log_return at or below adl_cascade) of a short in profit against its average `entry`
+    price, then a perp-venue failure in its step. Returns (st, account, q, whether either ended
+    the short)."""
+    ended = False
+    if venue.adl_probability > 0.0 and q > 0.0 and log_return <= venue.adl_cascade:
+        if price < entry:
+            st, account, q = deleverage(st, account, q, price, venue, side)
+            ended = q == 0.0
+    if k == st.perp_step:  # no re-hedge after it
+        st, account = fail_perp(st, account, q, price, venue, venue_draws)
+        q = 0.0
+        ended = True
+    return st, account, q, ended
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
 def write_venue_outputs(out, i, st):  # pragma: no cover - compiled
     """Path i's venue outputs: losses, cover premia and payouts (quote), events (flags, counts)."""
     out.pool_exploit_loss[i] = st.pool_exploit_loss

@@ -1,0 +1,185 @@
+"""The lane kernel's scalar fix-ups: the driver's code for the rare events, lane by lane.
+
+Each runs right after the vectorised stage of `engine.kernels.lanes` that detected its lanes
+(`F_FLAG`, a bit mask, or a test per lane): the step's Merton jumps, the liquidation test of the
+lanes near or past the barrier, rebalancing trades, liquidation executions, sampled-path records,
+and the per-path outputs. They call the general kernel's functions (`perp`, `market`, `lp`,
+`layout`) with the same operands in the same order, so the results are the driver's to the bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, uint64
+from numba.cpython.unsafe.numbers import trailing_zeros
+
+from engine.kernels.lane_layout import (
+    F_ACCOUNT,
+    F_COSTS,
+    F_DD_DROP,
+    F_DD_PEAK,
+    F_FEES,
+    F_FLAG,
+    F_FUND_RATE,
+    F_FUNDING,
+    F_HEDGE,
+    F_JUMP,
+    F_LIQ_LOSS,
+    F_LIQ_PRICE,
+    F_LIQ_TIME,
+    F_LIQUIDATED,
+    F_LOG_BARRIER,
+    F_LOG_DIFFUSED,
+    F_LOG_NEW,
+    F_LOG_P,
+    F_LP_VALUE,
+    F_PERP_PNL,
+    F_PRICE,
+    F_PRICE_NEW,
+    F_REBALANCES,
+    F_SQRT_NEW,
+    F_U_BRIDGE,
+    F_U_JUMP,
+    F_WEALTH,
+    F_Z_JUMP,
+    LANES,
+)
+from engine.kernels.layout import write_record
+from engine.kernels.lp import risky_amount
+from engine.kernels.market import log_jump
+from engine.kernels.perp import (
+    bridge_crosses,
+    is_below_maintenance,
+    liquidate,
+    log_liquidation_price,
+    trade_to,
+)
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def fix_jumps(v, jump_cdf0, market):  # pragma: no cover - compiled
+    """The step's log-jump on the lanes whose u_jump has a jump (market.log_jump)."""
+    for lane in range(LANES):
+        if v[F_U_JUMP + lane] > jump_cdf0:
+            v[F_JUMP + lane] = log_jump(v[F_U_JUMP + lane], v[F_Z_JUMP + lane], market)
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def fix_crossings(v, bridge_scale):  # pragma: no cover - compiled
+    """The driver's liquidation test over the step, on the lanes near or past the barrier."""
+    for lane in range(LANES):
+        if v[F_FLAG + lane] == 0.0:
+            continue
+        log_barrier = v[F_LOG_BARRIER + lane]
+        log_diffused = v[F_LOG_DIFFUSED + lane]
+        if log_diffused >= log_barrier or bridge_crosses(
+            log_barrier, v[F_LOG_P + lane], log_diffused, bridge_scale, v[F_U_BRIDGE + lane]
+        ):
+            v[F_LIQ_PRICE + lane] = np.exp(log_barrier)
+        elif v[F_LOG_NEW + lane] >= log_barrier:
+            v[F_LIQ_PRICE + lane] = v[F_PRICE_NEW + lane]
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def trade_lanes(v, trading, pool, hedge):  # pragma: no cover - compiled
+    """The driver's rebalancing trade on the lanes set in the bit mask `trading`, lane by lane:
+    the new size, the account and costs, then liquidation at the step's price if the account is
+    below maintenance, or the new barrier. Returns the number of lanes liquidated so."""
+    breached = 0
+    while trading != 0:
+        lane = np.intp(trailing_zeros(trading))
+        trading &= trading - uint64(1)
+        q = v[F_HEDGE + lane]
+        price_new = v[F_PRICE_NEW + lane]
+        target = hedge.ratio * risky_amount(v[F_SQRT_NEW + lane], pool)
+        account, cost = trade_to(v[F_ACCOUNT + lane], q, target, price_new, hedge.cost_rate)
+        v[F_ACCOUNT + lane] = account
+        v[F_COSTS + lane] += cost
+        v[F_HEDGE + lane] = target
+        v[F_REBALANCES + lane] += 1.0
+        if is_below_maintenance(account, target, price_new, hedge.tiers):
+            v[F_LIQ_PRICE + lane] = price_new
+            breached += 1
+        else:
+            v[F_LOG_BARRIER + lane] = log_liquidation_price(account, target, hedge.tiers)
+    return breached
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def fix_liquidations(v, penalty, time_days):  # pragma: no cover - compiled
+    """The driver's liquidation execution at the step's liquidation price."""
+    for lane in range(LANES):
+        liquidation_price = v[F_LIQ_PRICE + lane]
+        if liquidation_price > 0.0:
+            account = v[F_ACCOUNT + lane]
+            q = v[F_HEDGE + lane]
+            recovered, loss = liquidate(account, q, liquidation_price, penalty)
+            v[F_LIQ_LOSS + lane] += loss
+            v[F_ACCOUNT + lane] = recovered
+            v[F_HEDGE + lane] = 0.0
+            v[F_LOG_BARRIER + lane] = np.inf
+            v[F_LIQUIDATED + lane] = 1.0
+            v[F_LIQ_TIME + lane] = time_days
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def record_lanes(v, record, first, real, slot):  # pragma: no cover - compiled
+    """Sampled paths: the first `real` lanes (not padding) whose path index in the block
+    (first + lane) is below record's."""
+    for lane in range(min(real, record.shape[0] - first)):
+        price = v[F_PRICE + lane]
+        q = v[F_HEDGE + lane]
+        perp_equity = v[F_ACCOUNT + lane] - q * price
+        wealth = v[F_WEALTH + lane]
+        # a single regime: the regime model is not in this kernel
+        write_record(
+            record,
+            first + lane,
+            slot,
+            price,
+            wealth,
+            v[F_LP_VALUE + lane],
+            perp_equity,
+            q,
+            v[F_FUND_RATE + lane],
+            0,
+        )
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def write_outputs(v, lane, out, i, pool, grid, manage):  # pragma: no cover - compiled
+    """The driver's outputs; the pool <-> perp moves (top-ups, sweeps, re-hedging, re-ranging, gas)
+    are off in every scenario this kernel runs (`engine.kernels.lane_kinds`), so their totals are
+    zero and the expressions below are the driver's with them at zero."""
+    wealth = v[F_WEALTH + lane]
+    value_lp = v[F_LP_VALUE + lane]
+    price = v[F_PRICE + lane]
+    fees = v[F_FEES + lane]
+    liquidated = v[F_LIQUIDATED + lane] != 0.0
+    out.pnl[i] = wealth - grid.capital
+    out.final_value[i] = wealth
+    out.lp_value[i] = value_lp
+    out.il[i] = value_lp - (pool.x0 * price + pool.y0) + (0.0 - 0.0) + 0.0
+    out.stressed_share[i] = 0.0 / grid.n_steps
+    scale = grid.capital / pool.value0
+    out.unhedged_pnl[i] = scale * ((value_lp - pool.value0) + fees) - manage.gas_lp
+    out.gas[i] = 0.0
+    out.swap_costs[i] = 0.0
+    out.topped_up[i] = 0.0
+    out.swept[i] = 0.0
+    out.n_topups[i] = 0
+    out.n_sweeps[i] = 0
+    out.n_reranges[i] = 0
+    out.n_rehedges[i] = 0
+    out.n_liquidations[i] = 1 if liquidated else 0
+    out.fees[i] = fees
+    out.funding[i] = v[F_FUNDING + lane]
+    out.trading_costs[i] = v[F_COSTS + lane]
+    out.perp_pnl[i] = v[F_PERP_PNL + lane]
+    out.liquidation_loss[i] = v[F_LIQ_LOSS + lane]
+    out.liquidated[i] = liquidated
+    out.liquidation_time[i] = v[F_LIQ_TIME + lane]
+    out.max_drawdown[i] = v[F_DD_DROP + lane] / v[F_DD_PEAK + lane]
+    out.n_rebalances[i] = np.int64(v[F_REBALANCES + lane])
+    out.final_price[i] = price
+    out.final_hedge[i] = v[F_HEDGE + lane]
