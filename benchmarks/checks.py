@@ -320,7 +320,7 @@ def engine_draw_sums(
     inputs: Any, seed: int, n_paths: int, adl_counts: np.ndarray | None = None
 ) -> np.ndarray:
     """Per path, the sum of every number the general kernel draws over the horizon, replayed with
-    the engine's own draw functions: `engine.kernels.driver.draw_steps` (gbm, merton) or
+    the engine's own draw functions: `engine.kernels.draws.draw_steps` (gbm, merton) or
     `draw_model_steps` (the newer models) chunk by chunk, the regime model's initial uniform (drawn
     in `_simulate_path` before the first step), and the venue side stream's
     `engine.kernels.venue.draw_venue` plus one uniform per ADL cascade (adl_counts[i])."""

@@ -344,7 +344,7 @@ def measure_compile(settings: Settings) -> dict[str, Any]:
         return out
 
     return {
-        "kernel": "engine.kernels.lanes.simulate_block_lanes via engine.simulate.run_block",
+        "kernel": "engine.kernels.lanes.simulate_block_lanes via engine.block.run_block",
         "probe_paths": cold[0]["probe_paths"],
         "n_steps": cold[0]["n_steps"],
         "cold": fields(cold),
@@ -583,7 +583,7 @@ def measure_throughput(
             },
             "draw_plan": plan,
             "floor": (
-                "engine.kernels.lanes.draw_floor (benchmarks.floor.run_floor_lanes)"
+                "engine.kernels.lane_draws.draw_floor (benchmarks.floor.run_floor_lanes)"
                 if inputs.lanes
                 else "benchmarks.floor.model_floor"
             ),
@@ -835,7 +835,7 @@ def measure_numpy(settings: Settings, check: dict[str, Any]) -> dict[str, Any]:
             name: {k: v for k, v in spec.items() if k != "simulate"}
             for name, spec in NUMPY_PROGRAMS.items()
         },
-        "engine_call": "engine.simulate.run_block(inputs, seed, 0, N, 0), main thread",
+        "engine_call": "engine.block.run_block(inputs, seed, 0, N, 0), main thread",
         "repeats": settings.numpy_repeats,
         "order": "per repeat, each size in turn; within a size engine, notebook, tuned rotated "
         "by one place per repeat",
@@ -957,7 +957,7 @@ def _numpy_report(npy: dict[str, Any]) -> list[str]:
         headers += [name, "diff / s.e."]
     out.append(_table(headers, rows))
     out.append(
-        f"  timing: engine.simulate.run_block and both programs on the same paths and steps, back "
+        f"  timing: engine.block.run_block and both programs on the same paths and steps, back "
         f"to back (order rotating), {npy['repeats']} repeats, sizes interleaved; sizes below the "
         "whole horizon run its first steps (the per-step cost does not depend on the horizon; "
         "the engine's per-path start-up weighs a little more on few steps)"
@@ -1089,7 +1089,7 @@ def format_report(record: dict[str, Any]) -> str:
     first = next(iter(tp.values()))
     out += [
         "",
-        f"Single-core throughput: engine.simulate.run_block in the main thread, "
+        f"Single-core throughput: engine.block.run_block in the main thread, "
         f"{first['n_paths']} paths, {s['repeats']} repeats, each in {first['slices']} slices "
         "run engine, its floor[, general kernel, scalar floor], engine, ...",
     ]

@@ -355,7 +355,7 @@ def _simulate_group(
                 _move_barrier(v, lane)
 
         # 4. LP fees over the step, then revalue (without a division: lp.position_value); one
-        # loop per fee model and pool kind, written out: in one loop, LLVM computed step_fees'
+        # loop per fee model and pool kind, written out: in one loop, LLVM computed range_fees'
         # arbitrage volume on every lane for the APR model too (the kernel ran 7 % slower so),
         # and behind inlined helpers that update `v` it vectorised the v3 loop worse (measured)
         # v2: position_value's floats for a finite price, V = L s + L s, written out so that the
