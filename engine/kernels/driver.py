@@ -52,7 +52,7 @@ from numba import njit
 
 from engine.kernels.draws import D_BRIDGE, D_FUNDING, D_PRICE, DRAW_CHUNK
 from engine.kernels.funding import FUNDING_CONSTANT, funding_rate
-from engine.kernels.layout import write_record
+from engine.kernels.layout import write_path_outputs, write_record
 from engine.kernels.lp import Position, accrue_and_revalue, amounts
 from engine.kernels.management import (
     AFTER_LIQUIDATION_REHEDGE,
@@ -179,37 +179,32 @@ def _write_outputs(
     if not on.moves_liquidity:
         unhedged = pos
         fees_u = fees
-    pool = inputs.pool
-    grid = inputs.grid
-    out.pnl[i] = wealth - grid.capital
-    out.final_value[i] = wealth
-    out.lp_value[i] = pos.value_lp
-    # the LP side beyond HODL: transfers to the margin and swap costs added back, the exploit is
-    # its own part
-    out.il[i] = (
-        pos.value_lp
-        - (pool.x0 * price + pool.y0)
-        + (moves.topped_up - moves.swept)
-        + moves.swap_costs
-        + ven.pool_exploit_loss
+    write_path_outputs(
+        out,
+        i,
+        inputs.pool,
+        inputs.grid,
+        wealth,
+        price,
+        q,
+        pos.value_lp,
+        fees,
+        funding,
+        costs,
+        perp_pnl,
+        liquidation_loss,
+        liquidation_time,
+        n_rebalances,
+        n_liquidations,
+        max_drawdown,
+        stressed_steps,
+        unhedged.value_lp,
+        fees_u,
+        moves.gas_unhedged,
+        moves.topped_up - moves.swept,
+        moves.swap_costs,
+        ven.pool_exploit_loss,
     )
-    out.fees[i] = fees
-    out.funding[i] = funding
-    out.trading_costs[i] = costs
-    out.perp_pnl[i] = perp_pnl
-    out.liquidation_loss[i] = liquidation_loss
-    out.liquidated[i] = n_liquidations > 0
-    out.liquidation_time[i] = liquidation_time
-    out.max_drawdown[i] = max_drawdown
-    out.n_rebalances[i] = n_rebalances
-    out.final_price[i] = price
-    out.final_hedge[i] = q
-    out.stressed_share[i] = stressed_steps / grid.n_steps
-    # all of K in the pool, unhedged, on the same paths (LP value and fees are linear in L; gas
-    # is per operation: the opening mint and the re-ranges)
-    scale = grid.capital / pool.value0
-    out.unhedged_pnl[i] = scale * ((unhedged.value_lp - pool.value0) + fees_u) - moves.gas_unhedged
-    out.n_liquidations[i] = n_liquidations
     write_management_outputs(out, i, moves)
     write_option_outputs(out, i, opt)
     write_venue_outputs(out, i, ven)

@@ -44,7 +44,7 @@ from engine.kernels.lane_layout import (
     F_Z_JUMP,
     LANES,
 )
-from engine.kernels.layout import write_record
+from engine.kernels.layout import write_path_outputs, write_record
 from engine.kernels.lp import risky_amount
 from engine.kernels.market import log_jump
 from engine.kernels.perp import (
@@ -148,38 +148,35 @@ def record_lanes(v, record, first, real, slot):  # pragma: no cover - compiled
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
 def write_outputs(v, lane, out, i, pool, grid, manage):  # pragma: no cover - compiled
-    """The driver's outputs; the pool <-> perp moves (top-ups, sweeps, re-hedging, re-ranging, gas)
-    are off in every scenario this kernel runs (`engine.kernels.lane_kinds`), so their totals are
-    zero and the expressions below are the driver's with them at zero."""
-    wealth = v[F_WEALTH + lane]
-    value_lp = v[F_LP_VALUE + lane]
-    price = v[F_PRICE + lane]
-    fees = v[F_FEES + lane]
+    """The driver's outputs (`layout.write_path_outputs`) of lane `lane` into path i of `out`. The
+    pool <-> perp moves (top-ups, sweeps, re-hedging, re-ranging, gas), the options and the venue
+    are off in every scenario this kernel runs (`engine.kernels.lane_kinds`): their totals are
+    zero, the unhedged benchmark is the position itself (its gas the opening mint's), and their
+    own outputs keep the zeros `out` is allocated with."""
     liquidated = v[F_LIQUIDATED + lane] != 0.0
-    out.pnl[i] = wealth - grid.capital
-    out.final_value[i] = wealth
-    out.lp_value[i] = value_lp
-    out.il[i] = value_lp - (pool.x0 * price + pool.y0) + (0.0 - 0.0) + 0.0
-    out.stressed_share[i] = 0.0 / grid.n_steps
-    scale = grid.capital / pool.value0
-    out.unhedged_pnl[i] = scale * ((value_lp - pool.value0) + fees) - manage.gas_lp
-    out.gas[i] = 0.0
-    out.swap_costs[i] = 0.0
-    out.topped_up[i] = 0.0
-    out.swept[i] = 0.0
-    out.n_topups[i] = 0
-    out.n_sweeps[i] = 0
-    out.n_reranges[i] = 0
-    out.n_rehedges[i] = 0
-    out.n_liquidations[i] = 1 if liquidated else 0
-    out.fees[i] = fees
-    out.funding[i] = v[F_FUNDING + lane]
-    out.trading_costs[i] = v[F_COSTS + lane]
-    out.perp_pnl[i] = v[F_PERP_PNL + lane]
-    out.liquidation_loss[i] = v[F_LIQ_LOSS + lane]
-    out.liquidated[i] = liquidated
-    out.liquidation_time[i] = v[F_LIQ_TIME + lane]
-    out.max_drawdown[i] = v[F_DD_DROP + lane] / v[F_DD_PEAK + lane]
-    out.n_rebalances[i] = np.int64(v[F_REBALANCES + lane])
-    out.final_price[i] = price
-    out.final_hedge[i] = v[F_HEDGE + lane]
+    write_path_outputs(
+        out,
+        i,
+        pool,
+        grid,
+        v[F_WEALTH + lane],
+        v[F_PRICE + lane],
+        v[F_HEDGE + lane],
+        v[F_LP_VALUE + lane],
+        v[F_FEES + lane],
+        v[F_FUNDING + lane],
+        v[F_COSTS + lane],
+        v[F_PERP_PNL + lane],
+        v[F_LIQ_LOSS + lane],
+        v[F_LIQ_TIME + lane],
+        np.int64(v[F_REBALANCES + lane]),
+        1 if liquidated else 0,
+        v[F_DD_DROP + lane] / v[F_DD_PEAK + lane],
+        0,
+        v[F_LP_VALUE + lane],
+        v[F_FEES + lane],
+        manage.gas_lp,
+        0.0 - 0.0,
+        0.0,
+        0.0,
+    )

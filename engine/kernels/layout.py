@@ -106,3 +106,59 @@ def write_record(
     record[i, slot, REC_HEDGE_SIZE] = q
     record[i, slot, REC_FUNDING_RATE] = f
     record[i, slot, REC_REGIME] = regime
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def write_path_outputs(
+    out,
+    i,
+    pool,
+    grid,
+    wealth,
+    price,
+    q,
+    value_lp,
+    fees,
+    funding,
+    costs,
+    perp_pnl,
+    liquidation_loss,
+    liquidation_time,
+    n_rebalances,
+    n_liquidations,
+    max_drawdown,
+    stressed_steps,
+    unhedged_value,
+    unhedged_fees,
+    unhedged_gas,
+    moved_to_margin,
+    swap_costs,
+    exploit_loss,
+):  # pragma: no cover - compiled
+    """Path i's outputs of MODEL.md §7 from its final state and totals (money in quote units):
+    W_T, P_T, the short's size q, V_LP,T and the fees, funding, trading costs, perp P&L,
+    liquidation loss and time (days), counts, the maximum drawdown (a fraction), the steps spent in
+    stressed regimes, and the unhedged benchmark's V_LP,T, fees and gas (all of K in the pool: the
+    P&L scales by K / V0). The impermanent loss adds back the quote moved to the margin (net of
+    sweeps), the swap costs and the exploit loss, each its own output. The instruments' outputs are
+    written by their own modules."""
+    out.pnl[i] = wealth - grid.capital
+    out.final_value[i] = wealth
+    out.lp_value[i] = value_lp
+    out.il[i] = value_lp - (pool.x0 * price + pool.y0) + moved_to_margin + swap_costs + exploit_loss
+    out.fees[i] = fees
+    out.funding[i] = funding
+    out.trading_costs[i] = costs
+    out.perp_pnl[i] = perp_pnl
+    out.liquidation_loss[i] = liquidation_loss
+    out.liquidated[i] = n_liquidations > 0
+    out.liquidation_time[i] = liquidation_time
+    out.max_drawdown[i] = max_drawdown
+    out.n_rebalances[i] = n_rebalances
+    out.final_price[i] = price
+    out.final_hedge[i] = q
+    out.stressed_share[i] = stressed_steps / grid.n_steps
+    # LP value and fees are linear in L; gas is per operation (the opening mint, the re-ranges)
+    scale = grid.capital / pool.value0
+    out.unhedged_pnl[i] = scale * ((unhedged_value - pool.value0) + unhedged_fees) - unhedged_gas
+    out.n_liquidations[i] = n_liquidations
