@@ -5,7 +5,7 @@ path and bit for bit, for the scenarios whose kinds it declares (`engine.kernels
 compared by `engine.dispatch.supports`). Instead of one path after another, it runs a group of LANES consecutive paths at once: every per-path quantity is a
 row of a small (field, lane) array, and each stage of a step is a loop over the lanes that LLVM
 turns into SIMD instructions (8 doubles or 64-bit integers per AVX-512 register; see
-`engine.kernels.__init__` for the two code-generation preferences this relies on). The work per
+`engine.kernels.codegen` for the two code-generation preferences this relies on). The work per
 step is split into
 
 * vectorised stages that every path goes through: the xoshiro256++ update and the ziggurat's fast
