@@ -76,9 +76,9 @@ from engine.kernels.perp import (
     POLICY_NONE,
     band_exceeded,
     band_tested_without_target,
-    bridge_crosses,
     is_below_maintenance,
     liquidate,
+    liquidation_over_step,
     log_liquidation_price,
     open_short,
     rebalance_due,
@@ -277,10 +277,9 @@ def _simulate_path(
     moves = start_management(q, manage)
 
     fees = fees_u = funding = perp_pnl = liquidation_loss = 0.0
-    n_rebalances = n_liquidations = 0
+    n_rebalances = n_liquidations = rehedge_step = 0
     liquidation_time = np.nan
     hedge_off = False  # True from a liquidation until a re-hedge
-    rehedge_step = 0
 
     wealth = pos.value_lp + account - q * price - moves.gas
     peak = max(grid.capital, wealth)
@@ -302,7 +301,6 @@ def _simulate_path(
         for j in range(n_chunk):
             k = first + j
             # 1.-2. the step's market (its draws were made with the chunk's)
-            log_diffused = m_log_diffused[j]
             log_new = m_log_end[j]
             sqrt_new = m_sqrt_end[j]
             price_new = sqrt_new * sqrt_new
@@ -310,16 +308,19 @@ def _simulate_path(
             if on.venue_on:  # cover premia on the exposures at the step's start
                 ven = venue_premia(ven, pos.value_lp, account - q * price, venue)
 
-            # 2. liquidation over the step, with the hedge as it was: the diffusive leg by its end
-            # (or its intrabar maximum), then the Brownian bridge, then the step's jumps
+            # 2. liquidation over the step with the hedge as it was (the leg, the bridge, the jumps)
             liquidation_price = 0.0
             if q > 0.0:
-                if m_log_top[j] >= log_barrier or bridge_crosses(
-                    log_barrier, log_p, log_diffused, m_bridge_scale[j], draws[j, D_BRIDGE]
-                ):
-                    liquidation_price = np.exp(log_barrier)
-                elif log_new >= log_barrier:
-                    liquidation_price = price_new
+                liquidation_price = liquidation_over_step(
+                    log_barrier,
+                    log_p,
+                    m_log_diffused[j],
+                    m_log_top[j],
+                    log_new,
+                    price_new,
+                    m_bridge_scale[j],
+                    draws[j, D_BRIDGE],
+                )
 
             # 3. mark to market, funding (the OU state, its jumps, a forced rate), margin
             mark = liquidation_price if liquidation_price > 0.0 else price_new

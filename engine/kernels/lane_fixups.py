@@ -48,9 +48,9 @@ from engine.kernels.layout import write_path_outputs, write_record
 from engine.kernels.lp import risky_amount
 from engine.kernels.market import log_jump
 from engine.kernels.perp import (
-    bridge_crosses,
     is_below_maintenance,
     liquidate,
+    liquidation_over_step,
     log_liquidation_price,
     trade_to,
 )
@@ -66,18 +66,21 @@ def fix_jumps(v, jump_cdf0, market):  # pragma: no cover - compiled
 
 @njit(nogil=True, cache=True, error_model="numpy")
 def fix_crossings(v, bridge_scale):  # pragma: no cover - compiled
-    """The driver's liquidation test over the step, on the lanes near or past the barrier."""
+    """The driver's liquidation test over the step (`perp.liquidation_over_step`; the diffusive
+    leg's top is its end), on the lanes near or past the barrier."""
     for lane in range(LANES):
         if v[F_FLAG + lane] == 0.0:
             continue
-        log_barrier = v[F_LOG_BARRIER + lane]
-        log_diffused = v[F_LOG_DIFFUSED + lane]
-        if log_diffused >= log_barrier or bridge_crosses(
-            log_barrier, v[F_LOG_P + lane], log_diffused, bridge_scale, v[F_U_BRIDGE + lane]
-        ):
-            v[F_LIQ_PRICE + lane] = np.exp(log_barrier)
-        elif v[F_LOG_NEW + lane] >= log_barrier:
-            v[F_LIQ_PRICE + lane] = v[F_PRICE_NEW + lane]
+        v[F_LIQ_PRICE + lane] = liquidation_over_step(
+            v[F_LOG_BARRIER + lane],
+            v[F_LOG_P + lane],
+            v[F_LOG_DIFFUSED + lane],
+            v[F_LOG_DIFFUSED + lane],
+            v[F_LOG_NEW + lane],
+            v[F_PRICE_NEW + lane],
+            bridge_scale,
+            v[F_U_BRIDGE + lane],
+        )
 
 
 @njit(nogil=True, cache=True, error_model="numpy")

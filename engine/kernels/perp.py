@@ -108,6 +108,24 @@ def bridge_crosses(log_barrier, log_start, log_end, bridge_scale, u):  # pragma:
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def liquidation_over_step(
+    log_barrier, log_start, log_diffused, log_top, log_end, price_end, bridge_scale, u_bridge
+):  # pragma: no cover - compiled
+    """The price at which a short with barrier ln P_liq = log_barrier is liquidated over a step
+    from ln P = log_start, 0.0 for none: the diffusive leg by its top log_top (its end
+    log_diffused, or for historical steps its intrabar maximum) or the Brownian bridge to
+    log_diffused (given the uniform u_bridge) touching the barrier executes at P_liq; else a jump
+    through it, to log_end, executes at the step's end price price_end."""
+    if log_top >= log_barrier or bridge_crosses(
+        log_barrier, log_start, log_diffused, bridge_scale, u_bridge
+    ):
+        return np.exp(log_barrier)
+    if log_end >= log_barrier:
+        return price_end
+    return 0.0
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
 def recovered_on_liquidation(account, q, price, penalty):  # pragma: no cover - compiled
     """Cash returned to the trader when the short is liquidated at `price`: the equity left after
     the penalty on the notional, never below zero (losses are capped at the collateral)."""
