@@ -8,9 +8,9 @@ compiler cannot drop them. A model kernel cannot run faster than this
 floor; `model time / floor time` says how much of the model's time goes to anything but the draws.
 
 `model_floor` does the same for any scenario the general kernel runs: the other price models'
-draws (`draws.garch_step_draws`, `regime_step_draws`, `historical_step_draws`: GARCH's Student-t
-factor by the engine's own Marsaglia-Tsang sampler, the regime's per-step uniforms, the bootstrap's
-block uniforms), the regime's initial uniform, the funding jumps' pair, and the venue's side
+draws (`draws.regime_step_draws`; GARCH's Student-t factor by the engine's own Marsaglia-Tsang
+sampler and the bootstrap's block uniforms as `draws.draw_model_steps` writes them out), the
+regime's initial uniform, the funding jumps' pair, and the venue's side
 stream (seeded per path, four uniforms, one more per ADL cascade). `draw_plan` lists them.
 """
 
@@ -21,18 +21,13 @@ from typing import Any, NamedTuple
 import numpy as np
 from numba import njit
 
-from engine.kernels.draws import (
-    garch_step_draws,
-    gbm_step_draws,
-    historical_step_draws,
-    regime_step_draws,
-)
-from engine.kernels.garch import GARCH
+from engine.kernels.draws import gbm_step_draws, regime_step_draws
+from engine.kernels.garch import GARCH, t_scale
 from engine.kernels.history import BOOTSTRAP, REPLAY
 from engine.kernels.lane_draws import draw_floor
 from engine.kernels.market import MERTON
 from engine.kernels.regime import REGIME
-from engine.kernels.rng import STREAM_VENUE, seed_side_stream, seed_stream, uniform
+from engine.kernels.rng import STREAM_VENUE, normal, seed_side_stream, seed_stream, uniform
 from engine.kernels.venue import N_VENUE_DRAWS
 
 
@@ -190,18 +185,15 @@ def model_floor(
         acc = 0.0
         if draws.regime_initial:
             acc += uniform(state)  # the initial regime
-        if model == GARCH:
+        if model == GARCH:  # written out as in draws.draw_model_steps
             for _ in range(n_steps):
-                z_price, z_funding, t_factor, u_fjump, z_fjump, u_bridge = garch_step_draws(
-                    state, garch, funding_jumps
-                )
-                acc += z_price
-                acc += z_funding
-                acc += t_factor  # the Student-t factor (1.0, no draw, without dof)
+                acc += normal(state)  # z_price
+                acc += normal(state)  # z_funding
+                acc += t_scale(state, garch)  # the Student-t factor (1.0, no draw, without dof)
                 if funding_jumps:
-                    acc += u_fjump
-                    acc += z_fjump
-                acc += u_bridge
+                    acc += uniform(state)  # u_fjump
+                    acc += normal(state)  # z_fjump
+                acc += uniform(state)  # u_bridge
         elif model == REGIME:
             for _ in range(n_steps):
                 z_price, z_funding, u_jump, z_jump, u_regime, u_fjump, z_fjump, u_bridge = (
@@ -218,19 +210,20 @@ def model_floor(
                     acc += u_fjump
                     acc += z_fjump
                 acc += u_bridge
-        elif model == BOOTSTRAP or model == REPLAY:
-            bootstrap = model == BOOTSTRAP
+        elif model == BOOTSTRAP:  # written out as in draws.draw_model_steps
             for _ in range(n_steps):
-                z_funding, u_block, u_start, u_fjump, z_fjump = historical_step_draws(
-                    state, bootstrap, funding_jumps
-                )
-                acc += z_funding
-                if bootstrap:
-                    acc += u_block
-                    acc += u_start
+                acc += normal(state)  # z_funding
+                acc += uniform(state)  # u_block
+                acc += uniform(state)  # u_start
                 if funding_jumps:
-                    acc += u_fjump
-                    acc += z_fjump
+                    acc += uniform(state)  # u_fjump
+                    acc += normal(state)  # z_fjump
+        elif model == REPLAY:
+            for _ in range(n_steps):
+                acc += normal(state)  # z_funding
+                if funding_jumps:
+                    acc += uniform(state)  # u_fjump
+                    acc += normal(state)  # z_fjump
         else:  # GBM, MERTON
             merton = model == MERTON
             for _ in range(n_steps):

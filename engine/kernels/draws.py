@@ -6,10 +6,12 @@ chunk's steps j = 0 .. n - 1, then the market's path (`engine.kernels.marketpath
 position's steps read them. A column is written only by the models that draw it; the others are
 left as they were.
 
-The per-step order of each model is defined once, by the `*_step_draws` functions (inlined, they
-return the step's numbers as a tuple); the chunk loops below, the lane kernel's redraws
-(`engine.kernels.lane_draws.redraw_step`) and the benchmark floor (`benchmarks.floor`) all draw
-through them. A number a model does not draw is returned as 0.0 and not stored.
+The per-step order of the GBM / Merton and regime models is defined once, by `gbm_step_draws` and
+`regime_step_draws` (inlined, they return the step's numbers as a tuple, 0.0 for a number the step
+does not draw); the chunk loops below, the lane kernel's redraws (`lane_draws.redraw_step`) and
+the benchmark floor (`benchmarks.floor`) all draw through them. The GARCH and historical steps'
+orders are written out in `draw_model_steps` (see the comment there) and in the floor, which the
+benchmarks' `floor_draws_match` check compares with these loops.
 """
 
 from __future__ import annotations
@@ -61,23 +63,6 @@ def gbm_step_draws(state, merton, funding_jumps):  # pragma: no cover - compiled
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def garch_step_draws(state, garch, funding_jumps):  # pragma: no cover - compiled
-    """One GARCH step's numbers: z_price, z_funding, the Student-t factor (its gamma draws when
-    garch.dof is set; 1.0 without a draw otherwise), [u_fjump, z_fjump], u_bridge. Returns
-    (z_price, z_funding, t_factor, u_fjump, z_fjump, u_bridge)."""
-    z_price = normal(state)
-    z_funding = normal(state)
-    t_factor = t_scale(state, garch)
-    u_fjump = 0.0
-    z_fjump = 0.0
-    if funding_jumps:
-        u_fjump = uniform(state)
-        z_fjump = normal(state)
-    u_bridge = uniform(state)
-    return z_price, z_funding, t_factor, u_fjump, z_fjump, u_bridge
-
-
-@njit(nogil=True, cache=True, error_model="numpy", inline="always")
 def regime_step_draws(state, jumps, switching, funding_jumps):  # pragma: no cover - compiled
     """One regime-model step's numbers: z_price, z_funding, [u_jump, z_jump if any regime jumps],
     [u_regime if several regimes], [u_fjump, z_fjump], u_bridge. Returns (z_price, z_funding,
@@ -101,24 +86,6 @@ def regime_step_draws(state, jumps, switching, funding_jumps):  # pragma: no cov
     return z_price, z_funding, u_jump, z_jump, u_regime, u_fjump, z_fjump, u_bridge
 
 
-@njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def historical_step_draws(state, bootstrap, funding_jumps):  # pragma: no cover - compiled
-    """One historical step's numbers (the price move is the data's): z_funding, [u_block, u_start
-    if bootstrap], [u_fjump, z_fjump]. Returns (z_funding, u_block, u_start, u_fjump, z_fjump)."""
-    z_funding = normal(state)
-    u_block = 0.0
-    u_start = 0.0
-    if bootstrap:
-        u_block = uniform(state)
-        u_start = uniform(state)
-    u_fjump = 0.0
-    z_fjump = 0.0
-    if funding_jumps:
-        u_fjump = uniform(state)
-        z_fjump = normal(state)
-    return z_funding, u_block, u_start, u_fjump, z_fjump
-
-
 @njit(nogil=True, cache=True, error_model="numpy")
 def draw_steps(state, draws, n, merton, funding_jumps=False):  # pragma: no cover - compiled
     """The random numbers of the next n GBM or Merton steps (`gbm_step_draws`)."""
@@ -140,23 +107,26 @@ def draw_steps(state, draws, n, merton, funding_jumps=False):  # pragma: no cove
 @njit(nogil=True, cache=True, error_model="numpy")
 def draw_model_steps(state, draws, n, market, funding_jumps=False):  # pragma: no cover
     """The random numbers of the next n steps of the garch, regime, bootstrap and replay price
-    models (`garch_step_draws`, `regime_step_draws`, `historical_step_draws`)."""
+    models, in their fixed per-step order: garch z_price, z_funding, [the t factor's gamma draws
+    if dof], [u_fjump, z_fjump], u_bridge; regime `regime_step_draws`; bootstrap z_funding,
+    u_block, u_start, [u_fjump, z_fjump]; replay z_funding, [u_fjump, z_fjump]. The pair u_fjump,
+    z_fjump is drawn only when the funding state jumps."""
     # one loop per model, and plain values taken out of MarketParams first: its arrays, or the
     # stream's, would otherwise be reference-counted at every step
     model = market.model
     if model == GARCH:
+        # the GARCH and historical steps' orders written out here, not through a step function
+        # as for the other models: inlined through one, the compiled loop held one more
+        # reference-count pair of the stream state per step (counted in the LLVM IR)
         garch = market.garch
         for j in range(n):
-            z_price, z_funding, t_factor, u_fjump, z_fjump, u_bridge = garch_step_draws(
-                state, garch, funding_jumps
-            )
-            draws[j, D_PRICE] = z_price
-            draws[j, D_FUNDING] = z_funding
-            draws[j, D_T_SCALE] = t_factor
+            draws[j, D_PRICE] = normal(state)
+            draws[j, D_FUNDING] = normal(state)
+            draws[j, D_T_SCALE] = t_scale(state, garch)
             if funding_jumps:
-                draws[j, D_FJUMP_U] = u_fjump
-                draws[j, D_FJUMP_Z] = z_fjump
-            draws[j, D_BRIDGE] = u_bridge
+                draws[j, D_FJUMP_U] = uniform(state)
+                draws[j, D_FJUMP_Z] = normal(state)
+            draws[j, D_BRIDGE] = uniform(state)
     elif model == REGIME:
         jumps = market.regime.jumps
         switching = market.regime.switching
@@ -178,13 +148,10 @@ def draw_model_steps(state, draws, n, market, funding_jumps=False):  # pragma: n
     else:  # BOOTSTRAP, REPLAY: the price move is historical
         bootstrap = model == BOOTSTRAP
         for j in range(n):
-            z_funding, u_block, u_start, u_fjump, z_fjump = historical_step_draws(
-                state, bootstrap, funding_jumps
-            )
-            draws[j, D_FUNDING] = z_funding
+            draws[j, D_FUNDING] = normal(state)
             if bootstrap:
-                draws[j, D_BLOCK] = u_block
-                draws[j, D_START] = u_start
+                draws[j, D_BLOCK] = uniform(state)
+                draws[j, D_START] = uniform(state)
             if funding_jumps:
-                draws[j, D_FJUMP_U] = u_fjump
-                draws[j, D_FJUMP_Z] = z_fjump
+                draws[j, D_FJUMP_U] = uniform(state)
+                draws[j, D_FJUMP_Z] = normal(state)

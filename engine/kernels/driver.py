@@ -87,9 +87,10 @@ from engine.kernels.perp import (
 from engine.kernels.rng import seed_stream
 from engine.kernels.venue import (
     N_VENUE_DRAWS,
-    after_liquidation,
+    deleverage,
     draw_venue,
     exploit_pool,
+    fail_perp,
     start_venue,
     venue_premia,
     write_venue_outputs,
@@ -153,7 +154,8 @@ def _rebalance_target(q, pos, sqrt_p, clock, reranged, hedge):  # pragma: no cov
 def _write_outputs(
     out,
     i,
-    inputs,
+    pool,
+    grid,
     on,
     wealth,
     price,
@@ -182,8 +184,8 @@ def _write_outputs(
     write_path_outputs(
         out,
         i,
-        inputs.pool,
-        inputs.grid,
+        pool,
+        grid,
         wealth,
         price,
         q,
@@ -218,17 +220,17 @@ def simulate_block(inputs, seed, first_path, out, record):  # pragma: no cover -
     path = market_path()
     side = np.empty(4, np.uint64)
     venue_draws = np.ones(N_VENUE_DRAWS)
-    venue_on = inputs.venue.active
+    on = switches(inputs)
     for i in range(out.pnl.shape[0]):
         seed_stream(state, seed, first_path + i)
-        if venue_on:
+        if on.venue_on:
             draw_venue(side, seed, first_path + i, venue_draws)
-        _simulate_path(state, path, inputs, venue_draws, side, out, i, record)
+        _simulate_path(state, path, inputs, on, venue_draws, side, out, i, record)
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
 def _simulate_path(
-    state, path, inputs, venue_draws, side, out, i, record
+    state, path, inputs, on, venue_draws, side, out, i, record
 ):  # pragma: no cover - compiled
     market = inputs.market
     pool = inputs.pool
@@ -256,7 +258,6 @@ def _simulate_path(
     rebalance_clock = grid.rebalance_clock
     observe_index = grid.observe_index
     tiers = hedge.tiers
-    on = switches(inputs)
 
     log_p = market_now.log_p
     sqrt_p = np.sqrt(market.spot)
@@ -356,7 +357,7 @@ def _simulate_path(
                 )
             if k == ven.pool_step:  # a pool exploit (the moves below see the smaller position)
                 ven, pos, unhedged = exploit_pool(
-                    ven, pos, unhedged, on.moves_liquidity, sqrt_new, price_new, venue, venue_draws
+                    ven, pos, unhedged, on.moves_liquidity, sqrt_new, price_new, venue
                 )
 
             # 4b. re-range: withdraw, swap to the new range's composition, mint
@@ -406,12 +407,13 @@ def _simulate_path(
                 hedge_off = True
                 rehedge_step = k + manage.rehedge_steps
 
-            if on.venue_on:  # auto-deleveraging, a perp-venue failure
-                ven, account, q, ended = after_liquidation(
-                    ven, k, account, q, log_new - log_p, price_new, entry, venue, venue_draws, side
-                )
-                if ended:
-                    log_barrier = np.inf
+            # auto-deleveraging in a cascade step of a short in profit, then a perp-venue failure
+            if on.adl_on and q > 0.0 and log_new - log_p <= venue.adl_cascade and price_new < entry:
+                ven, account, q = deleverage(ven, account, q, price_new, venue, side)
+                log_barrier = np.inf if q == 0.0 else log_barrier
+            if k == ven.perp_step:  # no re-hedge after it
+                ven, account = fail_perp(ven, account, q, price_new, venue)
+                q, log_barrier = 0.0, np.inf
 
             # 5c. re-hedge once the cooldown has passed, new collateral from the pool
             if on.rehedging and hedge_off and not ven.perp_failed and k >= rehedge_step:
@@ -429,9 +431,7 @@ def _simulate_path(
                 opt = expire_options(opt, k, price_new, pos.x, grid.n_steps, inputs.options)
 
             # 6. running statistics
-            log_p = log_new
-            sqrt_p = sqrt_new
-            price = price_new
+            log_p, sqrt_p, price = log_new, sqrt_new, price_new
             perp_equity = account - q * price
             wealth = pos.value_lp + fees + perp_equity - moves.gas
             w_known = True
@@ -455,7 +455,8 @@ def _simulate_path(
     _write_outputs(
         out,
         i,
-        inputs,
+        pool,
+        grid,
         on,
         wealth,
         price,

@@ -39,7 +39,7 @@ discarded.
 Layout: `engine.kernels.lane_layout`. The loops are written out in the kernel itself or in
 `inline="always"` helpers, never behind a call per step: each call of a numba function that takes
 arrays costs more than a lane loop's work (measured). The vectorised stages call the shared
-functions where they return values (`lp.range_fees`, `position_value`, `market.next_funding_to`,
+functions where they return values (`lp.range_fees`, `position_value`, `market.ou_funding_step`,
 `perp.rebalance_due`, ...); a stage that writes one out instead says why beside it (the
 xoshiro256++ step and the ziggurat's fast path in `lane_draws`, the flat maintenance barrier, the
 v2 value and band test, the v3 band test).
@@ -110,7 +110,7 @@ from engine.kernels.lp import (
     risky_amount,
     risky_times_sqrt_price,
 )
-from engine.kernels.market import MERTON, next_funding_to, paid_rate
+from engine.kernels.market import MERTON, ou_funding_step, paid_rate
 from engine.kernels.perp import (
     BRIDGE_NEGLIGIBLE,
     POLICY_NONE,
@@ -276,6 +276,9 @@ def _simulate_group(
     maintenance = hedge.maintenance
     cap = market.funding_cap
     funding_mean = market.funding_mean
+    funding_decay = market.funding_decay
+    funding_load_price = market.funding_load_price
+    funding_load_own = market.funding_load_own
     keep = first < record.shape[0]
 
     _start_group(v, market, pool, hedge, grid)
@@ -326,12 +329,16 @@ def _simulate_group(
             q = v[F_HEDGE + lane]
             mark_price = liquidation_price if liquidation_price > 0.0 else price_new
             v[F_PERP_PNL + lane] += q * (v[F_PRICE + lane] - mark_price)
-            v[F_FUND_RATE + lane] = next_funding_to(
+            # the market's constants in locals: MarketParams passed into the loop (as to
+            # next_funding_to) would add reference counting of its arrays to the compiled group
+            v[F_FUND_RATE + lane] = ou_funding_step(
                 v[F_FUND_RATE + lane],
                 funding_mean,
+                funding_decay,
+                funding_load_price,
+                funding_load_own,
                 v[F_Z_PRICE + lane],
                 v[F_Z_FUNDING + lane],
-                market,
             )
         breached = 0
         if settlements > 0:

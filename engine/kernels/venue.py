@@ -97,12 +97,15 @@ def claim_paid(loss, covered, payout, approval, u_claim):  # pragma: no cover - 
 
 
 class VenueState(NamedTuple):
-    """pool_step / perp_step: the step of the venue's failure (-1: none within the horizon);
-    whether it happened; the losses it took, the cover premia paid and payouts received so far
-    (quote); the ADL closes and the cascade steps with the short in profit (counts)."""
+    """pool_step / perp_step: the step of the venue's failure (-1: none within the horizon), and
+    the uniform its claim is tested against; whether it happened; the losses it took, the cover
+    premia paid and payouts received so far (quote); the ADL closes and the cascade steps with the
+    short in profit (counts)."""
 
     pool_step: int
     perp_step: int
+    u_pool_claim: float
+    u_perp_claim: float
     pool_exploited: bool
     perp_failed: bool
     pool_exploit_loss: float
@@ -115,7 +118,8 @@ class VenueState(NamedTuple):
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
 def start_venue(venue, venue_draws):  # pragma: no cover - compiled
-    """At t = 0: the failure steps from the path's venue uniforms (none when the venue is off)."""
+    """At t = 0: the failure steps and the claims' uniforms from the path's venue uniforms (no
+    failure when the venue is off)."""
     pool_step = -1
     perp_step = -1
     if venue.active == 1:
@@ -125,7 +129,20 @@ def start_venue(venue, venue_draws):  # pragma: no cover - compiled
         perp_step = event_step(
             venue_draws[V_PERP_TIME], venue.perp_hazard, venue.step_years, venue.n_steps
         )
-    return VenueState(pool_step, perp_step, False, False, 0.0, 0.0, 0.0, 0.0, 0, 0)
+    return VenueState(
+        pool_step,
+        perp_step,
+        venue_draws[V_POOL_CLAIM],
+        venue_draws[V_PERP_CLAIM],
+        False,
+        False,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0,
+        0,
+    )
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
@@ -133,6 +150,8 @@ def _with_premium(st, premium):  # pragma: no cover - compiled
     return VenueState(
         st.pool_step,
         st.perp_step,
+        st.u_pool_claim,
+        st.u_perp_claim,
         st.pool_exploited,
         st.perp_failed,
         st.pool_exploit_loss,
@@ -158,7 +177,7 @@ def venue_premia(st, value_lp, equity, venue):  # pragma: no cover - compiled
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
 def exploit_pool(
-    st, pos, unhedged, moves_liquidity, sqrt_p, price, venue, venue_draws
+    st, pos, unhedged, moves_liquidity, sqrt_p, price, venue
 ):  # pragma: no cover - compiled
     """The pool exploit, after the step's fees and revaluation: it takes loss_fraction of the LP's
     liquidity (`pos`, an `lp.Position`) and of the unhedged benchmark's (the same pool; its own
@@ -177,11 +196,13 @@ def exploit_pool(
             price,
         )
     payout = claim_paid(
-        loss, venue.pool_cover, venue.pool_payout, venue.pool_approval, venue_draws[V_POOL_CLAIM]
+        loss, venue.pool_cover, venue.pool_payout, venue.pool_approval, st.u_pool_claim
     )
     st = VenueState(
         st.pool_step,
         st.perp_step,
+        st.u_pool_claim,
+        st.u_perp_claim,
         True,
         st.perp_failed,
         st.pool_exploit_loss + loss,
@@ -207,6 +228,8 @@ def deleverage(st, account, q, price, venue, side):  # pragma: no cover - compil
     st = VenueState(
         st.pool_step,
         st.perp_step,
+        st.u_pool_claim,
+        st.u_perp_claim,
         st.pool_exploited,
         st.perp_failed,
         st.pool_exploit_loss,
@@ -220,18 +243,20 @@ def deleverage(st, account, q, price, venue, side):  # pragma: no cover - compil
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def fail_perp(st, account, q, price, venue, venue_draws):  # pragma: no cover - compiled
+def fail_perp(st, account, q, price, venue):  # pragma: no cover - compiled
     """The perp-venue failure: it takes loss_fraction of the margin account's equity at `price`
     and ends the short (closed at that price, no cost); the claim pays on the loss. Returns
     (st, the account left, in quote)."""
     equity = account - q * price
     loss = venue.perp_loss * max(equity, 0.0)
     payout = claim_paid(
-        loss, venue.perp_cover, venue.perp_payout, venue.perp_approval, venue_draws[V_PERP_CLAIM]
+        loss, venue.perp_cover, venue.perp_payout, venue.perp_approval, st.u_perp_claim
     )
     st = VenueState(
         st.pool_step,
         st.perp_step,
+        st.u_pool_claim,
+        st.u_perp_claim,
         st.pool_exploited,
         True,
         st.pool_exploit_loss,
@@ -242,26 +267,6 @@ def fail_perp(st, account, q, price, venue, venue_draws):  # pragma: no cover - 
         st.adl_cascades,
     )
     return st, equity - loss
-
-
-@njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def after_liquidation(
-    st, k, account, q, log_return, price, entry, venue, venue_draws, side
-):  # pragma: no cover - compiled
-    """Step k's venue events after the liquidation is executed: auto-deleveraging in a cascade
-    step (log_return at or below adl_cascade) of a short in profit against its average `entry`
-    price, then a perp-venue failure in its step. Returns (st, account, q, whether either ended
-    the short)."""
-    ended = False
-    if venue.adl_probability > 0.0 and q > 0.0 and log_return <= venue.adl_cascade:
-        if price < entry:
-            st, account, q = deleverage(st, account, q, price, venue, side)
-            ended = q == 0.0
-    if k == st.perp_step:  # no re-hedge after it
-        st, account = fail_perp(st, account, q, price, venue, venue_draws)
-        q = 0.0
-        ended = True
-    return st, account, q, ended
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
