@@ -329,8 +329,7 @@ def _simulate_group(
             q = v[F_HEDGE + lane]
             mark_price = liquidation_price if liquidation_price > 0.0 else price_new
             v[F_PERP_PNL + lane] += q * (v[F_PRICE + lane] - mark_price)
-            # the market's constants in locals: MarketParams passed into the loop (as to
-            # next_funding_to) would add reference counting of its arrays to the compiled group
+            # the OU step (market.next_funding_to's), with the market's constants in locals
             v[F_FUND_RATE + lane] = ou_funding_step(
                 v[F_FUND_RATE + lane],
                 funding_mean,
