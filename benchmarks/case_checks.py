@@ -16,10 +16,10 @@ from benchmarks.cases import Case
 from benchmarks.floor import run_floor, run_floor_lanes, run_model_floor
 from benchmarks.progress import log
 from benchmarks.settings import Settings
+from engine.block import run_block
 from engine.dispatch import unsupported_keys
 from engine.inputs import kernel_inputs
-from engine.kernels.lanes import LANES
-from engine.simulate import run_block
+from engine.kernels.lane_layout import LANES
 
 
 def general_reason(scn: Any) -> str:

@@ -320,11 +320,11 @@ def engine_draw_sums(
     inputs: Any, seed: int, n_paths: int, adl_counts: np.ndarray | None = None
 ) -> np.ndarray:
     """Per path, the sum of every number the general kernel draws over the horizon, replayed with
-    the engine's own draw functions: `engine.kernels.driver.draw_steps` (gbm, merton) or
-    `draw_model_steps` (garch, regime, bootstrap, replay) chunk by chunk, the regime model's
-    initial uniform (drawn in `_simulate_path` before the first step), and the venue side
-    stream's `engine.kernels.venue.draw_venue` plus one uniform per ADL cascade (adl_counts[i])."""
-    from engine.kernels.driver import DRAW_CHUNK, DRAW_WIDTH, draw_model_steps, draw_steps
+    the engine's own draw functions: `engine.kernels.draws.draw_steps` (gbm, merton) or
+    `draw_model_steps` (garch, regime, bootstrap, replay) chunk by chunk, the regime model's initial uniform (drawn
+    in `_simulate_path` before the first step), and the venue side stream's
+    `engine.kernels.venue.draw_venue` plus one uniform per ADL cascade (adl_counts[i])."""
+    from engine.kernels.draws import DRAW_CHUNK, DRAW_WIDTH, draw_model_steps, draw_steps
     from engine.kernels.market import MERTON
     from engine.kernels.regime import REGIME
     from engine.kernels.rng import seed_stream, uniform

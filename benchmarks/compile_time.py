@@ -70,7 +70,7 @@ def measure_compile(settings: Settings) -> dict[str, Any]:
         return out
 
     return {
-        "kernel": "engine.kernels.lanes.simulate_block_lanes via engine.simulate.run_block",
+        "kernel": "engine.kernels.lanes.simulate_block_lanes via engine.block.run_block",
         "probe_paths": cold[0]["probe_paths"],
         "n_steps": cold[0]["n_steps"],
         "cold": fields(cold),

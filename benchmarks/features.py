@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import engine
+from engine.block import run_block
 from engine.inputs import kernel_inputs
-from engine.simulate import run_block
 
 TIERS = [  # illustrative brackets shaped like a venue's published table
     {"notional_cap": 50_000.0, "maintenance_rate": 0.004},

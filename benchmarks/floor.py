@@ -1,15 +1,17 @@
 """The random-number floor: the cost of the model's draws alone.
 
 `rng_floor` makes, for every path and step, exactly the draws the engine's driver makes (same
-per-path streams from `engine.kernels.rng.seed_stream`, same generators, same kinds in the same
-order: z_price, z_funding, [u_jump, z_jump when Merton], u_bridge) and does nothing else with them
-than add them up, so that the compiler cannot drop them. A model kernel cannot run faster than this
+per-path streams from `engine.kernels.rng.seed_stream`, and the step's draws by the engine's own
+definition of their order, `engine.kernels.draws.gbm_step_draws`: z_price, z_funding, [u_jump,
+z_jump when Merton], u_bridge) and does nothing else with them than add them up, so that the
+compiler cannot drop them. A model kernel cannot run faster than this
 floor; `model time / floor time` says how much of the model's time goes to anything but the draws.
 
-`model_floor` does the same for any scenario the general kernel runs: the newer price models'
-draws (GARCH's Student-t factor by the engine's own Marsaglia-Tsang sampler, the regime's initial
-and per-step uniforms, the bootstrap's block uniforms), the funding jumps' pair, and the venue's
-side stream (seeded per path, four uniforms, one more per ADL cascade). `draw_plan` lists them.
+`model_floor` does the same for any scenario the general kernel runs: the other price models'
+draws (`draws.regime_step_draws`; GARCH's Student-t factor by the engine's own Marsaglia-Tsang
+sampler and the bootstrap's block uniforms as `draws.draw_model_steps` writes them out), the
+regime's initial uniform, the funding jumps' pair, and the venue's side
+stream (seeded per path, four uniforms, one more per ADL cascade). `draw_plan` lists them.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from typing import Any, NamedTuple
 import numpy as np
 from numba import njit
 
-from engine.kernels import lanes
+from engine.kernels.draws import gbm_step_draws, regime_step_draws
 from engine.kernels.garch import GARCH, t_scale
 from engine.kernels.history import BOOTSTRAP, REPLAY
+from engine.kernels.lane_draws import draw_floor
 from engine.kernels.market import MERTON
 from engine.kernels.regime import REGIME
 from engine.kernels.rng import STREAM_VENUE, normal, seed_side_stream, seed_stream, uniform
@@ -38,16 +41,20 @@ def rng_floor(seed, first_path, n_steps, merton, out):  # pragma: no cover - com
         acc = 0.0
         if merton:
             for _ in range(n_steps):
-                acc += normal(state)  # z_price
-                acc += normal(state)  # z_funding
-                acc += uniform(state)  # u_jump
-                acc += normal(state)  # z_jump
-                acc += uniform(state)  # u_bridge
+                z_price, z_funding, u_jump, z_jump, _, _, u_bridge = gbm_step_draws(
+                    state, True, False
+                )
+                acc += z_price
+                acc += z_funding
+                acc += u_jump
+                acc += z_jump
+                acc += u_bridge
         else:
             for _ in range(n_steps):
-                acc += normal(state)  # z_price
-                acc += normal(state)  # z_funding
-                acc += uniform(state)  # u_bridge
+                z_price, z_funding, _, _, _, _, u_bridge = gbm_step_draws(state, False, False)
+                acc += z_price
+                acc += z_funding
+                acc += u_bridge
         out[i] = acc
 
 
@@ -61,16 +68,16 @@ def run_floor(seed: int, first_path: int, n_paths: int, n_steps: int, merton: bo
 def run_floor_lanes(
     seed: int, first_path: int, n_paths: int, n_steps: int, merton: bool
 ) -> np.ndarray:
-    """The floor of the lane kernel (`engine.kernels.lanes.draw_floor`: the same generator, drawn
+    """The floor of the lane kernel (`engine.kernels.lane_draws.draw_floor`: the same generator, drawn
     as that kernel draws, vectorised across lanes); per-path sums equal to `run_floor`'s."""
     out = np.empty(n_paths)
-    lanes.draw_floor(np.uint64(seed), np.int64(first_path), np.int64(n_steps), bool(merton), out)
+    draw_floor(np.uint64(seed), np.int64(first_path), np.int64(n_steps), bool(merton), out)
     return out
 
 
 # --------------------------------------------------------------------------------------------
-# The floor of any scenario on the general kernel (the newer price models, funding jumps, the
-# venue side stream)
+# The floor of any scenario on the general kernel (every price model, funding jumps, the venue
+# side stream)
 
 
 class FloorDraws(NamedTuple):
@@ -178,7 +185,7 @@ def model_floor(
         acc = 0.0
         if draws.regime_initial:
             acc += uniform(state)  # the initial regime
-        if model == GARCH:
+        if model == GARCH:  # written out as in draws.draw_model_steps
             for _ in range(n_steps):
                 acc += normal(state)  # z_price
                 acc += normal(state)  # z_funding
@@ -189,18 +196,21 @@ def model_floor(
                 acc += uniform(state)  # u_bridge
         elif model == REGIME:
             for _ in range(n_steps):
-                acc += normal(state)  # z_price
-                acc += normal(state)  # z_funding
+                z_price, z_funding, u_jump, z_jump, u_regime, u_fjump, z_fjump, u_bridge = (
+                    regime_step_draws(state, regime_jumps, switching, funding_jumps)
+                )
+                acc += z_price
+                acc += z_funding
                 if regime_jumps:
-                    acc += uniform(state)  # u_jump
-                    acc += normal(state)  # z_jump
+                    acc += u_jump
+                    acc += z_jump
                 if switching:
-                    acc += uniform(state)  # u_regime
+                    acc += u_regime
                 if funding_jumps:
-                    acc += uniform(state)  # u_fjump
-                    acc += normal(state)  # z_fjump
-                acc += uniform(state)  # u_bridge
-        elif model == BOOTSTRAP:
+                    acc += u_fjump
+                    acc += z_fjump
+                acc += u_bridge
+        elif model == BOOTSTRAP:  # written out as in draws.draw_model_steps
             for _ in range(n_steps):
                 acc += normal(state)  # z_funding
                 acc += uniform(state)  # u_block
@@ -217,15 +227,18 @@ def model_floor(
         else:  # GBM, MERTON
             merton = model == MERTON
             for _ in range(n_steps):
-                acc += normal(state)  # z_price
-                acc += normal(state)  # z_funding
+                z_price, z_funding, u_jump, z_jump, u_fjump, z_fjump, u_bridge = gbm_step_draws(
+                    state, merton, funding_jumps
+                )
+                acc += z_price
+                acc += z_funding
                 if merton:
-                    acc += uniform(state)  # u_jump
-                    acc += normal(state)  # z_jump
+                    acc += u_jump
+                    acc += z_jump
                 if funding_jumps:
-                    acc += uniform(state)  # u_fjump
-                    acc += normal(state)  # z_fjump
-                acc += uniform(state)  # u_bridge
+                    acc += u_fjump
+                    acc += z_fjump
+                acc += u_bridge
         if draws.venue:
             seed_side_stream(side, seed, path, STREAM_VENUE)
             for _ in range(N_VENUE_DRAWS + adl_counts[i]):

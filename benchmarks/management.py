@@ -22,10 +22,10 @@ from typing import Any, NamedTuple
 import numpy as np
 
 import engine
+from engine.block import run_block
 from engine.inputs import kernel_inputs
 from engine.risk import ATTRIBUTION
 from engine.scenario import Scenario, load_scenario
-from engine.simulate import run_block
 
 TOPUPS = {"margin.topup_below": 0.1, "margin.topup_to": 0.2}
 

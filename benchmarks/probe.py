@@ -20,9 +20,9 @@ PROBE_PATHS = 2
 def main() -> int:
     t0 = time.perf_counter()
     import engine
+    from engine.block import run_block
     from engine.inputs import kernel_inputs
     from engine.kernels.lanes import simulate_block_lanes
-    from engine.simulate import run_block
 
     t_import = time.perf_counter()
     scenario = engine.load_scenario()

@@ -34,7 +34,7 @@ def _numpy_report(npy: dict[str, Any]) -> list[str]:
         headers += [name, "diff / s.e."]
     out.append(table(headers, rows))
     out.append(
-        f"  timing: engine.simulate.run_block and both programs on the same paths and steps, back "
+        f"  timing: engine.block.run_block and both programs on the same paths and steps, back "
         f"to back (order rotating), {npy['repeats']} repeats, sizes interleaved; sizes below the "
         "whole horizon run its first steps (the per-step cost does not depend on the horizon; "
         "the engine's per-path start-up weighs a little more on few steps)"
@@ -216,7 +216,7 @@ def _throughput_report(tp: dict[str, dict[str, Any]], repeats: int) -> list[str]
     first = next(iter(tp.values()))
     out = [
         "",
-        f"Single-core throughput: engine.simulate.run_block in the main thread, "
+        f"Single-core throughput: engine.block.run_block in the main thread, "
         f"{first['n_paths']} paths, {repeats} repeats, each in {first['slices']} slices "
         "run engine, its floor[, general kernel, scalar floor], engine, ...",
         table(

@@ -23,8 +23,8 @@ from benchmarks.floor import (
 from benchmarks.progress import log
 from benchmarks.settings import Settings
 from benchmarks.timing import Sample, measure, summary
+from engine.block import run_block
 from engine.inputs import kernel_inputs
-from engine.simulate import run_block
 
 
 def adl_draw_counts(inputs: Any, seed: int, n_paths: int) -> np.ndarray | None:
@@ -148,7 +148,7 @@ def _case_entry(
         },
         "draw_plan": plan,
         "floor": (
-            "engine.kernels.lanes.draw_floor (benchmarks.floor.run_floor_lanes)"
+            "engine.kernels.lane_draws.draw_floor (benchmarks.floor.run_floor_lanes)"
             if inputs.lanes
             else "benchmarks.floor.model_floor"
         ),

@@ -14,8 +14,8 @@ from benchmarks import checks, numpy_model, numpy_notebook
 from benchmarks.progress import log
 from benchmarks.settings import Settings
 from benchmarks.timing import Sample, measure, summary
+from engine.block import run_block
 from engine.inputs import kernel_inputs
-from engine.simulate import run_block
 
 NUMPY_CASE = "default"
 # the two numpy programs: all paths at once as arrays, a Python loop over the steps
@@ -175,7 +175,7 @@ def measure_numpy(settings: Settings, check: dict[str, Any]) -> dict[str, Any]:
             name: {k: v for k, v in spec.items() if k != "simulate"}
             for name, spec in NUMPY_PROGRAMS.items()
         },
-        "engine_call": "engine.simulate.run_block(inputs, seed, 0, N, 0), main thread",
+        "engine_call": "engine.block.run_block(inputs, seed, 0, N, 0), main thread",
         "repeats": settings.numpy_repeats,
         "order": "per repeat, each size in turn; within a size engine, notebook, tuned rotated "
         "by one place per repeat",

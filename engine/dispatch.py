@@ -1,13 +1,12 @@
-"""Which kernel runs a scenario: the lane (SIMD) kernel when it supports every feature in use,
-the general path-by-path kernel otherwise.
+"""Whether the lane (SIMD) kernel supports a scenario: its kinds compared with the set the lane
+kernel declares, in one place.
 
 `supports` is a whitelist. The lane kernel (`engine.kernels.lanes`) implements the model of
-`engine.kernels.driver` for the keys in `LANE_KEYS`, each with the values listed there (None: any
-value). Every other key of the scenario -- including keys added to the schema after this list was
-written -- must keep its schema default, or the scenario goes to the general kernel. Keys that do
-not reach the kernels (name, description, paths, seed, output, sweep) are listed as any-value.
-Both kernels give bit-identical per-path results where both apply (tests/test_lanes.py), so the
-choice changes speed only.
+`engine.kernels.driver` for the keys in `engine.kernels.lane_kinds.LANE_KEYS`, each with the values
+listed there (None: any value). Every other key of the scenario must keep its schema default, or
+the scenario goes to the general kernel; the `sweep` section never reaches a kernel. Both kernels
+give bit-identical per-path results where both apply (tests/test_lanes.py), so the choice
+(`engine.block.run_block`) changes speed only.
 """
 
 from __future__ import annotations
@@ -15,51 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from engine.kernels.lane_kinds import LANE_KEYS
 from engine.scenario import Scenario
 
-# dotted key -> allowed values (None: any value)
-LANE_KEYS: dict[str, frozenset[Any] | None] = {
-    "name": None,
-    "description": None,
-    "horizon_days": None,
-    "step_hours": None,
-    "paths": None,
-    "seed": None,
-    "capital": None,
-    "market.spot": None,
-    "market.price.model": frozenset({"gbm", "merton"}),
-    "market.price.drift": None,
-    "market.price.vol": None,
-    "market.price.jump_intensity": None,
-    "market.price.jump_mean": None,
-    "market.price.jump_vol": None,
-    "market.funding.model": frozenset({"ou", "constant", "none"}),
-    "market.funding.interval_hours": None,
-    "market.funding.initial": None,
-    "market.funding.mean": None,
-    "market.funding.reversion": None,
-    "market.funding.vol": None,
-    "market.funding.corr_with_price": None,
-    "market.funding.cap": None,
-    "pool.type": frozenset({"v2", "v3"}),
-    "pool.range.lower": None,
-    "pool.range.upper": None,
-    "pool.fees.model": frozenset({"apr", "arbitrage", "none"}),
-    "pool.fees.apr": None,
-    "pool.fees.fee_tier": None,
-    "pool.fees.noise_volume_to_tvl_per_day": None,
-    "hedge.ratio": None,
-    "hedge.leverage": None,
-    "hedge.maintenance_margin": None,
-    "hedge.liquidation_penalty": None,
-    "hedge.taker_fee": None,
-    "hedge.slippage_bps": None,
-    "hedge.rebalance.policy": frozenset({"none", "periodic", "band"}),
-    "hedge.rebalance.every_hours": None,
-    "hedge.rebalance.band": None,
-    "output.sample_paths": None,
-    "output.observe_every_hours": None,
-}
 # whole sections that never reach a kernel
 _ANY_SECTIONS = ("sweep",)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.declarations import OutputSpec
-from engine.kernels.driver import RECORD_FIELDS, PathOutputs
+from engine.kernels.layout import RECORD_FIELDS, PathOutputs
 from engine.scenario.instruments.registry import instrument_outputs
 
 CORE_OUTPUTS: dict[str, OutputSpec] = {

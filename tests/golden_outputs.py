@@ -50,7 +50,7 @@ def shipped_names() -> list[str]:
 
 
 def _block_digests(inputs: Any, seed: int, kernel: str, n_paths: int) -> dict[str, str]:
-    from engine.simulate import run_block
+    from engine.block import run_block
 
     result = run_block(inputs, seed, FIRST_PATH, n_paths, RECORD, kernel=kernel)
     digests = {name: array_digest(v) for name, v in sorted(result.outputs.items())}

@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 
 from engine.inputs.price import market_params
-from engine.kernels.driver import (
+from engine.kernels.draws import (
     D_BLOCK,
     D_BRIDGE,
     D_FJUMP_U,

@@ -22,11 +22,11 @@ from benchmarks import checks, numpy_model, numpy_notebook
 from benchmarks.cases import CASES, data_folder, select_cases
 from benchmarks.cli import parse_args
 from benchmarks.floor import floor_draws, run_floor, run_model_floor
+from engine.block import run_block
 from engine.dispatch import supports
 from engine.inputs import kernel_inputs
 from engine.results.plan import default_block_paths
 from engine.risk import ATTRIBUTION
-from engine.simulate import run_block
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SUMMARY_KEYS = {"median", "min", "max", "values"}

@@ -168,7 +168,7 @@ def test_ou_funding_with_jumps_mean_and_variance(
 def test_funding_jumps_draw_after_the_price_jumps_and_before_the_bridge() -> None:
     """The funding jumps' numbers come after z_price, z_funding [, u_jump, z_jump] and before
     u_bridge, so without them every existing scenario draws what it drew before."""
-    from engine.kernels.driver import (
+    from engine.kernels.draws import (
         D_BRIDGE,
         D_FJUMP_U,
         D_FJUMP_Z,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numba
 
-import engine.kernels as kernels
+from engine.kernels import codegen as kernels
 
 
 def test_cache_directory_is_keyed_by_the_kernel_sources() -> None:

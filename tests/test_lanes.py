@@ -20,15 +20,16 @@ from numba import njit
 
 import engine
 from benchmarks.floor import run_floor, run_floor_lanes
-from engine.dispatch import LANE_KEYS, supports, unsupported_keys
+from engine.block import run_block
+from engine.dispatch import supports, unsupported_keys
 from engine.inputs import kernel_inputs
 from engine.kernels.detmath import exp as det_exp
 from engine.kernels.detmath import exp4 as det_exp4
 from engine.kernels.detmath import log as det_log
 from engine.kernels.detmath import log4 as det_log4
-from engine.kernels.lanes import LANES
+from engine.kernels.lane_kinds import LANE_KEYS
+from engine.kernels.lane_layout import LANES
 from engine.scenario import PoolSpec, Scenario, load_scenario
-from engine.simulate import run_block
 
 PATHS = 75  # not a multiple of the lane width
 FIRST = 13  # a block that starts inside a lane group of the run
@@ -290,7 +291,7 @@ def test_simulate_dispatches_supported_scenarios_to_the_lane_kernel(
     general kernel disabled, a supported scenario still runs and an unsupported one fails."""
     import sys
 
-    sim = sys.modules["engine.simulate"]  # `engine.simulate` is also the function's name
+    sim = sys.modules["engine.block"]
 
     def general_kernel_called(*args: object) -> None:
         raise AssertionError("the general kernel ran")

@@ -638,7 +638,7 @@ def test_draw_model_steps_is_the_documented_stream(model: str) -> None:
     one uniform for a stationary start); bootstrap z_funding, u_block, u_start; replay z_funding."""
     from test_rng import PyStream
 
-    from engine.kernels.driver import (
+    from engine.kernels.draws import (
         D_BLOCK,
         D_BRIDGE,
         D_FUNDING,

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from engine.kernels.driver import D_BRIDGE, D_FUNDING, D_JUMP_U, D_JUMP_Z, D_PRICE, draw_steps
+from engine.kernels.draws import D_BRIDGE, D_FUNDING, D_JUMP_U, D_JUMP_Z, D_PRICE, draw_steps
 from engine.kernels.rng import ZIG_F, ZIG_R, ZIG_X, next_u64, seed_stream, splitmix64
 
 MASK = (1 << 64) - 1

@@ -14,8 +14,8 @@ from engine.inputs.hedge import hedge_params
 from engine.inputs.pool import pool_params
 from engine.inputs.price import market_params
 from engine.inputs.shocks import shock_params
-from engine.kernels.driver import GridParams
 from engine.kernels.funding import FundingParams
+from engine.kernels.layout import GridParams
 from engine.kernels.lp import PoolParams
 from engine.kernels.management import ManagementParams
 from engine.kernels.market import MarketParams

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.kernels.driver import GridParams
+from engine.kernels.layout import GridParams
 from engine.modelmath.capital import CapitalSplit
 from engine.scenario.root import Scenario
 

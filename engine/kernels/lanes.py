@@ -1,11 +1,11 @@
 """The lane kernel: the path model run on groups of paths side by side, for SIMD.
 
 `simulate_block_lanes` computes exactly what `engine.kernels.driver.simulate_block` computes, path by
-path and bit for bit, for the scenarios `engine.dispatch.supports` accepts. Instead of one path
-after another, it runs a group of LANES consecutive paths at once: every per-path quantity is a
+path and bit for bit, for the scenarios whose kinds it declares (`engine.kernels.lane_kinds`,
+compared by `engine.dispatch.supports`). Instead of one path after another, it runs a group of LANES consecutive paths at once: every per-path quantity is a
 row of a small (field, lane) array, and each stage of a step is a loop over the lanes that LLVM
 turns into SIMD instructions (8 doubles or 64-bit integers per AVX-512 register; see
-`engine.kernels.__init__` for the two code-generation preferences this relies on). The work per
+`engine.kernels.codegen` for the two code-generation preferences this relies on). The work per
 step is split into
 
 * vectorised stages that every path goes through: the xoshiro256++ update and the ziggurat's fast
@@ -17,256 +17,111 @@ step is split into
   multiplies and adds, four side by side overlap their latencies;
 * the rebalancing test (band/periodic policy) on every lane, with its trades made lane by lane
   on the lanes that trade (a bit mask, as for the redraws below): 0.12 % of path-steps in the
-  default scenario, 9 % on a v3 range. Every lane making the trade under selects, as an earlier
-  version did, cost 3-4 % of the default kernel's time (LLVM left that loop scalar);
-* scalar fix-ups, lane by lane, for the rare events, run right after the stage that detected them:
+  default scenario, 9 % on a v3 range. Making the trade on every lane under selects costs 3-4 %
+  of the default kernel's time (measured: LLVM leaves that loop scalar);
+* scalar fix-ups, lane by lane, for the rare events (`engine.kernels.lane_fixups`), run right
+  after the stage that detected them:
   a step where one of a lane's normals needs the ziggurat's wedge or tail (3 % of GBM steps) is
   redrawn from that lane's stream state at the start of the step by the scalar generator
-  (`engine.kernels.rng`) in the order of the driver's `draw_steps`, so each path's draws are
+  (`engine.kernels.lane_draws`, in the order of `draws.gbm_step_draws`), so each path's draws are
   exactly the scalar generator's; steps with Merton jumps; possible liquidations (the barrier
   touched, or close enough for the Brownian-bridge test); liquidation executions; sampled-path
   records.
 
 The fix-ups call the same inline functions as the general kernel (`engine.kernels.perp`, `market`,
-`lp`, `rng`) with the same operands in the same order, and the vectorised stages spell out the same
-IEEE operations in the same order (no fast-math; fused multiply-adds only where written out,
-by `detmath.fma`, which is correctly rounded), so the results do not
-depend on which kernel ran, on the lane width, or on which paths share a group. A block whose size
+`lp`, `draws`, `layout`) with the same operands in the same order, and the vectorised stages spell
+out the same IEEE operations in the same order (no fast-math; fused multiply-adds only where
+written out, by `detmath.fma`, which is correctly rounded), so the results do not depend on which
+kernel ran, on the lane width, or on which paths share a group. A block whose size
 is not a multiple of the lane width is padded with the paths that follow it; their results are
 discarded.
 
-Layout: lane state is one flat float64 array `v`, field f of lane j at `v[F_f + j]` (the `F_*`
-offsets are multiples of LANES), the stream states one flat uint64 array `s` likewise. With every
-offset a compile-time constant in one array, LLVM can prove that the lane loops' loads and stores do
-not overlap, and vectorises them without run-time alias checks. Both arrays start on a 64-byte
-boundary (`_aligned_empty`), so no 512-bit load or store straddles two cache lines. The loops are
-written out in the
-kernel itself or in `inline="always"` helpers, never behind a call per step: each call of a numba
-function that takes arrays costs more than a lane loop's work (measured).
+Layout: `engine.kernels.lane_layout`. The loops are written out in the kernel itself or in
+`inline="always"` helpers, never behind a call per step: each call of a numba function that takes
+arrays costs more than a lane loop's work (measured). The vectorised stages call the shared
+functions where they return values (`lp.range_fees`, `position_value`, `market.ou_funding_step`,
+`perp.rebalance_due`, ...); a stage that writes one out instead says why beside it (the
+xoshiro256++ step and the ziggurat's fast path in `lane_draws`, the flat maintenance barrier, the
+v2 value and band test, the v3 band test).
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, uint64
-from numba.cpython.unsafe.numbers import trailing_zeros
 
 from engine.kernels.detmath import exp4 as det_exp4
 from engine.kernels.detmath import log4 as det_log4
-from engine.kernels.driver import (
-    REC_FUNDING_RATE,
-    REC_HEDGE_SIZE,
-    REC_LP_VALUE,
-    REC_PERP_EQUITY,
-    REC_PRICE,
-    REC_REGIME,
-    REC_VALUE,
+from engine.kernels.lane_draws import draw_gbm, draw_merton, redraw_step, seed_lanes
+from engine.kernels.lane_fixups import (
+    fix_crossings,
+    fix_jumps,
+    fix_liquidations,
+    record_lanes,
+    trade_lanes,
+    write_outputs,
+)
+from engine.kernels.lane_layout import (
+    F_ACCOUNT,
+    F_COSTS,
+    F_DD_DROP,
+    F_DD_PEAK,
+    F_FEES,
+    F_FLAG,
+    F_FUND_RATE,
+    F_FUNDING,
+    F_HEDGE,
+    F_JUMP,
+    F_LIQ_LOSS,
+    F_LIQ_PRICE,
+    F_LIQ_TIME,
+    F_LIQUIDATED,
+    F_LOG,
+    F_LOG_BARRIER,
+    F_LOG_DIFFUSED,
+    F_LOG_NEW,
+    F_LOG_P,
+    F_LP_VALUE,
+    F_MOVES,
+    F_PEAK,
+    F_PERP_PNL,
+    F_PRICE,
+    F_PRICE_NEW,
+    F_REBALANCES,
+    F_SQRT_NEW,
+    F_SQRT_P,
+    F_U_JUMP,
+    F_WEALTH,
+    F_Z_FUNDING,
+    F_Z_PRICE,
+    LANES,
+    N_FIELDS,
+    QUARTER,
+    S_ROWS,
+    S_WORDS,
+    aligned_empty,
 )
 from engine.kernels.lp import (
     FEES_APR,
     apr_fees,
     clipped_sqrt_price,
     position_value,
+    range_fees,
     risky_amount,
     risky_times_sqrt_price,
-    step_fees,
 )
-from engine.kernels.market import MERTON, log_jump, paid_rate
+from engine.kernels.market import MERTON, ou_funding_step, paid_rate
 from engine.kernels.perp import (
-    _BRIDGE_NEGLIGIBLE,
+    BRIDGE_NEGLIGIBLE,
     POLICY_NONE,
     band_tested_without_target,
-    bridge_crosses,
     is_below_maintenance_flat,
-    log_liquidation_price_flat,
+    open_short,
     rebalance_due,
-    recovered_on_liquidation,
 )
-from engine.kernels.rng import ZIG_X, normal, seed_stream, uniform
-
-# Paths per group: a multiple of the vector width (8 doubles); 32 measured slightly faster than 16,
-# and 8 much slower (LLVM unrolls such a short loop instead of vectorising it).
-LANES = 32  # at most 64: the draw stage returns its rejected lanes as the bits of a uint64
-QUARTER = LANES // 4
-if LANES > 64 or LANES % 4:  # pragma: no cover - a constant
-    raise ValueError(
-        f"LANES = {LANES}: at most 64 (one bit per lane) and a multiple of 4 (quarters)"
-    )
-
-_TWO_M53 = 2.0**-53
-
-# rows of the uint64 array: the four xoshiro256++ words, then a copy of them taken at the start of
-# the step (from which the scalar fix-up redraws a step whose normal was rejected)
-S_WORDS = 4
-S_SNAPSHOT = 4 * LANES
-S_ROWS = 8
-
-# rows of the float64 lane-state array
-F_LOG_P = 0 * LANES  # ln P_k
-F_SQRT_P = 1 * LANES  # sqrt(P_k)
-F_PRICE = 2 * LANES  # P_k
-F_FUND_RATE = 3 * LANES  # f_k
-F_LP_VALUE = 4 * LANES  # V_LP(P_k)
-F_DD_PEAK = 5 * LANES  # the running peak at the deepest drawdown so far
-F_HEDGE = 6 * LANES  # q, short size
-F_ACCOUNT = 7 * LANES  # perp account (margin cash + q entry)
-F_LOG_BARRIER = 8 * LANES  # ln P_liq
-F_FEES = 9 * LANES
-F_FUNDING = 10 * LANES
-F_PERP_PNL = 11 * LANES
-F_COSTS = 12 * LANES
-F_LIQ_LOSS = 13 * LANES
-F_LIQUIDATED = 14 * LANES  # 0.0 / 1.0
-F_LIQ_TIME = 15 * LANES
-F_PEAK = 16 * LANES
-F_DD_DROP = 17 * LANES  # the maximum drawdown is F_DD_DROP / F_DD_PEAK (as the driver's)
-F_WEALTH = 18 * LANES
-F_REBALANCES = 19 * LANES  # count, exact in a double
-# per-step temporaries
-F_Z_PRICE = 20 * LANES
-F_Z_FUNDING = 21 * LANES
-F_U_BRIDGE = 22 * LANES
-F_U_JUMP = 23 * LANES
-F_Z_JUMP = 24 * LANES
-F_JUMP = 25 * LANES  # the step's summed log-jump
-F_LOG_DIFFUSED = 26 * LANES
-F_LOG_NEW = 27 * LANES
-F_SQRT_NEW = 28 * LANES
-F_PRICE_NEW = 29 * LANES
-F_LIQ_PRICE = 30 * LANES  # liquidation price of the step, 0.0 for none
-F_FLAG = 31 * LANES  # a stage's "this lane needs the scalar fix-up" mark
-F_LOG = 32 * LANES  # arguments of logarithms, then the logarithms (_log_lanes)
-F_MOVES = 33 * LANES  # 1.0 where a settlement or a trade moves the barrier
-N_FIELDS = 34
-
-
-@njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def _aligned_empty(n, dtype):  # pragma: no cover - compiled
-    """An uninitialised array of n 8-byte items starting on a 64-byte boundary (numba's np.empty
-    aligns to 32 bytes only): each row of LANES items then fills whole cache lines, and no 512-bit
-    load or store of the lane loops straddles two of them."""
-    buffer = np.empty(n + 8, dtype)
-    skip = (-(buffer.ctypes.data >> 3)) & 7
-    return buffer[skip : skip + n]
-
 
 # --------------------------------------------------------------------------------------------
-# Random numbers across lanes (each lane its own xoshiro256++ stream, as in engine.kernels.rng)
-
-
-@njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def _advance(s, lane):  # pragma: no cover - compiled
-    """One xoshiro256++ output of lane `lane`'s stream (rng.next_u64 on s[:4, lane])."""
-    s0 = s[0 * LANES + lane]
-    s1 = s[1 * LANES + lane]
-    s2 = s[2 * LANES + lane]
-    s3 = s[3 * LANES + lane]
-    t0 = s0 + s3
-    result = ((t0 << uint64(23)) | (t0 >> uint64(41))) + s0
-    t = s1 << uint64(17)
-    s2 ^= s0
-    s3 ^= s1
-    s1 ^= s2
-    s0 ^= s3
-    s2 ^= t
-    s3 = (s3 << uint64(45)) | (s3 >> uint64(19))
-    s[0 * LANES + lane] = s0
-    s[1 * LANES + lane] = s1
-    s[2 * LANES + lane] = s2
-    s[3 * LANES + lane] = s3
-    return result
-
-
-@njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def _fast_normal(u):  # pragma: no cover - compiled
-    """The ziggurat's first try from a 64-bit draw u (rng.normal): (sign, |x|, accepted)."""
-    layer = np.intp(u & uint64(0xFF))
-    sign = 1.0 - 2.0 * float(np.int64((u >> uint64(8)) & uint64(1)))
-    x = float(np.int64(u >> uint64(11))) * _TWO_M53 * ZIG_X[layer]
-    return sign, x, x < ZIG_X[layer + 1]
-
-
-@njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def _uniform(u):  # pragma: no cover - compiled
-    """rng.uniform from a 64-bit draw u."""
-    return float(np.int64(u >> uint64(11)) + 1) * _TWO_M53
-
-
-@njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def _draw_gbm(s, v):  # pragma: no cover - compiled
-    """The fast path of a GBM step's draws on every lane (z_price, z_funding, u_bridge). Returns
-    the lanes whose normals need the slow path (redraw_step) as a bit mask, bit j for lane j."""
-    rejected = uint64(0)
-    for lane in range(LANES):
-        for w in range(S_WORDS):
-            s[S_SNAPSHOT + w * LANES + lane] = s[w * LANES + lane]
-        sign, x, ok = _fast_normal(_advance(s, lane))
-        v[F_Z_PRICE + lane] = sign * x
-        sign, x, ok_funding = _fast_normal(_advance(s, lane))
-        v[F_Z_FUNDING + lane] = sign * x
-        ok = ok and ok_funding
-        v[F_U_BRIDGE + lane] = _uniform(_advance(s, lane))
-        rejected |= uint64(not ok) << uint64(lane)
-    return rejected
-
-
-@njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def _draw_merton(s, v):  # pragma: no cover - compiled
-    """As _draw_gbm for a Merton step: z_price, z_funding, u_jump, z_jump, u_bridge (the same
-    bit mask of rejected lanes)."""
-    rejected = uint64(0)
-    for lane in range(LANES):
-        for w in range(S_WORDS):
-            s[S_SNAPSHOT + w * LANES + lane] = s[w * LANES + lane]
-        sign, x, ok = _fast_normal(_advance(s, lane))
-        v[F_Z_PRICE + lane] = sign * x
-        sign, x, ok_funding = _fast_normal(_advance(s, lane))
-        v[F_Z_FUNDING + lane] = sign * x
-        v[F_U_JUMP + lane] = _uniform(_advance(s, lane))
-        sign, x, ok_jump = _fast_normal(_advance(s, lane))
-        v[F_Z_JUMP + lane] = sign * x
-        ok = ok and ok_funding and ok_jump
-        v[F_U_BRIDGE + lane] = _uniform(_advance(s, lane))
-        rejected |= uint64(not ok) << uint64(lane)
-    return rejected
-
-
-@njit(nogil=True, cache=True, error_model="numpy")
-def redraw_step(s, v, merton, scratch, rejected):  # pragma: no cover - compiled
-    """Scalar fix-up of a step's draws on the lanes set in the bit mask `rejected` (a normal's
-    fast path was rejected): the lane's stream is reset to its state at the start of the step and
-    the step's draws are made again by the scalar generator (engine.kernels.rng), in the order of
-    the driver's `draw_steps`, so they are exactly the general kernel's (the generator's functions
-    are inlined here: a call of draw_steps per lane cost more than the draws, in reference counting
-    of its array arguments). The rejected lanes, about one in 32 a step, are visited through the
-    mask's set bits (trailing_zeros), not by a test of every lane, whose unpredictable branches
-    cost more than the redraws themselves: the kernel ran 3-7 % faster so (measured)."""
-    while rejected != 0:
-        lane = np.intp(trailing_zeros(rejected))
-        rejected &= rejected - uint64(1)
-        for w in range(S_WORDS):
-            scratch[w] = s[S_SNAPSHOT + w * LANES + lane]
-        v[F_Z_PRICE + lane] = normal(scratch)
-        v[F_Z_FUNDING + lane] = normal(scratch)
-        if merton:
-            v[F_U_JUMP + lane] = uniform(scratch)
-            v[F_Z_JUMP + lane] = normal(scratch)
-        v[F_U_BRIDGE + lane] = uniform(scratch)
-        for w in range(S_WORDS):
-            s[w * LANES + lane] = scratch[w]
-
-
-@njit(nogil=True, cache=True, error_model="numpy")
-def seed_lanes(s, seed, first_path, scratch):  # pragma: no cover - compiled
-    """Lane j gets the stream of path first_path + j."""
-    for lane in range(LANES):
-        seed_stream(scratch, seed, first_path + lane)
-        for w in range(S_WORDS):
-            s[w * LANES + lane] = scratch[w]
-
-
-# --------------------------------------------------------------------------------------------
-# Scalar fix-ups of the model step (the same code as the driver's, on one lane)
+# Vectorised helpers of the model step (the scalar fix-ups: engine.kernels.lane_fixups)
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
@@ -290,29 +145,6 @@ def _sqrt_prices(v):  # pragma: no cover - compiled
         v[F_PRICE_NEW + 3 * QUARTER + j] = d * d
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
-def _fix_jumps(v, jump_cdf0, market):  # pragma: no cover - compiled
-    for lane in range(LANES):
-        if v[F_U_JUMP + lane] > jump_cdf0:
-            v[F_JUMP + lane] = log_jump(v[F_U_JUMP + lane], v[F_Z_JUMP + lane], market)
-
-
-@njit(nogil=True, cache=True, error_model="numpy")
-def _fix_crossings(v, bridge_scale):  # pragma: no cover - compiled
-    """The driver's liquidation test over the step, on the lanes near or past the barrier."""
-    for lane in range(LANES):
-        if v[F_FLAG + lane] == 0.0:
-            continue
-        log_barrier = v[F_LOG_BARRIER + lane]
-        log_diffused = v[F_LOG_DIFFUSED + lane]
-        if log_diffused >= log_barrier or bridge_crosses(
-            log_barrier, v[F_LOG_P + lane], log_diffused, bridge_scale, v[F_U_BRIDGE + lane]
-        ):
-            v[F_LIQ_PRICE + lane] = np.exp(log_barrier)
-        elif v[F_LOG_NEW + lane] >= log_barrier:
-            v[F_LIQ_PRICE + lane] = v[F_PRICE_NEW + lane]
-
-
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
 def _log_lanes(v):  # pragma: no cover - compiled
     """F_LOG <- det_log(F_LOG) on every lane, four registers of lanes at a time (detmath.log4)."""
@@ -331,15 +163,17 @@ def _log_lanes(v):  # pragma: no cover - compiled
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
 def _barrier_ratio(account, q, maintenance):  # pragma: no cover - compiled
-    """The ratio whose logarithm perp.log_liquidation_price_flat returns (when q and the account
-    are positive; see _barrier)."""
+    """The ratio whose logarithm perp.log_liquidation_price returns for the flat table [[inf, m,
+    0]] (when q and the account are positive; see _barrier): perp.liquidation_price's candidate
+    (account + 0) / (q (1 + m)) and max(candidate, 0 / q) are this float. Written out for the
+    vectorised settlement loop, where the bracket search's loop would keep the loop scalar."""
     return account / (q * (1.0 + maintenance))
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
 def _barrier(log_ratio, account, q):  # pragma: no cover - compiled
-    """perp.log_liquidation_price_flat(account, q, m), the same float, from the logarithm of
-    _barrier_ratio(account, q, m)."""
+    """perp.log_liquidation_price(account, q, [[inf, m, 0]]), the same float, from the logarithm
+    of _barrier_ratio(account, q, m)."""
     if q <= 0.0 or account <= 0.0:
         return np.inf if q <= 0.0 else -np.inf
     return log_ratio
@@ -353,129 +187,33 @@ def _move_barrier(v, lane):  # pragma: no cover - compiled
     v[F_LOG_BARRIER + lane] = barrier if v[F_MOVES + lane] != 0.0 else v[F_LOG_BARRIER + lane]
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
-def _trade_lanes(v, trading, pool, hedge):  # pragma: no cover - compiled
-    """The driver's rebalancing trade on the lanes set in the bit mask `trading`, lane by lane:
-    the new size, the account and costs, then liquidation at the step's price if the account is
-    below maintenance, or the new barrier. Returns the number of lanes liquidated so."""
-    breached = 0
-    while trading != 0:
-        lane = np.intp(trailing_zeros(trading))
-        trading &= trading - uint64(1)
-        q = v[F_HEDGE + lane]
-        price_new = v[F_PRICE_NEW + lane]
-        target = hedge.ratio * risky_amount(v[F_SQRT_NEW + lane], pool)
-        traded = target - q
-        cost = hedge.cost_rate * abs(traded) * price_new
-        account = v[F_ACCOUNT + lane] + (traded * price_new - cost)
-        v[F_ACCOUNT + lane] = account
-        v[F_COSTS + lane] += cost
-        v[F_HEDGE + lane] = target
-        v[F_REBALANCES + lane] += 1.0
-        if is_below_maintenance_flat(account, target, price_new, hedge.maintenance):
-            v[F_LIQ_PRICE + lane] = price_new
-            breached += 1
-        else:
-            v[F_LOG_BARRIER + lane] = log_liquidation_price_flat(account, target, hedge.maintenance)
-    return breached
-
-
-@njit(nogil=True, cache=True, error_model="numpy")
-def _fix_liquidations(v, penalty, time_days):  # pragma: no cover - compiled
-    """The driver's liquidation execution at the step's liquidation price."""
-    for lane in range(LANES):
-        liquidation_price = v[F_LIQ_PRICE + lane]
-        if liquidation_price > 0.0:
-            account = v[F_ACCOUNT + lane]
-            q = v[F_HEDGE + lane]
-            recovered = recovered_on_liquidation(account, q, liquidation_price, penalty)
-            v[F_LIQ_LOSS + lane] += account - q * liquidation_price - recovered
-            v[F_ACCOUNT + lane] = recovered
-            v[F_HEDGE + lane] = 0.0
-            v[F_LOG_BARRIER + lane] = np.inf
-            v[F_LIQUIDATED + lane] = 1.0
-            v[F_LIQ_TIME + lane] = time_days
-
-
-@njit(nogil=True, cache=True, error_model="numpy")
-def _record_lanes(v, record, first, real, slot):  # pragma: no cover - compiled
-    """Sampled paths: the first `real` lanes (not padding) whose path index in the block
-    (first + lane) is below record's."""
-    for lane in range(min(real, record.shape[0] - first)):
-        i = first + lane
-        price = v[F_PRICE + lane]
-        q = v[F_HEDGE + lane]
-        record[i, slot, REC_PRICE] = price
-        record[i, slot, REC_VALUE] = v[F_WEALTH + lane]
-        record[i, slot, REC_LP_VALUE] = v[F_LP_VALUE + lane]
-        record[i, slot, REC_PERP_EQUITY] = v[F_ACCOUNT + lane] - q * price
-        record[i, slot, REC_HEDGE_SIZE] = q
-        record[i, slot, REC_FUNDING_RATE] = v[F_FUND_RATE + lane]
-        record[i, slot, REC_REGIME] = 0  # a single regime: the regime model is not in this kernel
-
-
 # --------------------------------------------------------------------------------------------
 # The kernel
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
-def simulate_block_lanes(
-    market, pool, hedge, grid, manage, funding, shocks, seed, first_path, out, record
-):  # pragma: no cover - compiled
-    """Simulate paths first_path .. first_path + len(out.pnl) - 1 into `out` (and `record`), in
+def simulate_block_lanes(inputs, seed, first_path, out, record):  # pragma: no cover - compiled
+    """Simulate paths first_path .. first_path + len(out.pnl) - 1 of the scenario whose kernel
+    inputs (`engine.inputs.KernelInputs`) are `inputs` into `out` (and `record`), in
     groups of LANES paths (the last group padded with the paths that follow, whose results are
     dropped); the same results as driver.simulate_block. The option, venue, insurance and ADL
     outputs are not written: those features are off in every scenario dispatched here
     (engine.dispatch.supports), so they keep the zeros `out` is allocated with."""
+    market = inputs.market
+    pool = inputs.pool
+    hedge = inputs.hedge
+    grid = inputs.grid
+    manage = inputs.manage
     n_paths = out.pnl.shape[0]
-    s = _aligned_empty(S_ROWS * LANES, np.uint64)
-    v = _aligned_empty(N_FIELDS * LANES, np.float64)
+    s = aligned_empty(S_ROWS * LANES, np.uint64)
+    v = aligned_empty(N_FIELDS * LANES, np.float64)
     scratch = np.empty(S_WORDS, np.uint64)
     for first in range(0, n_paths, LANES):
         seed_lanes(s, seed, first_path + first, scratch)
         real = min(LANES, n_paths - first)
         _simulate_group(s, v, scratch, market, pool, hedge, grid, real, first, record)
         for lane in range(real):
-            _write_outputs(v, lane, out, first + lane, pool, grid, manage)
-
-
-@njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def _write_outputs(v, lane, out, i, pool, grid, manage):  # pragma: no cover - compiled
-    """The driver's outputs; the issue-6 moves (top-ups, sweeps, re-hedging, re-ranging, gas) are
-    off in every scenario this kernel runs (engine.dispatch), so their totals are zero and the
-    expressions below are the driver's with them at zero."""
-    wealth = v[F_WEALTH + lane]
-    value_lp = v[F_LP_VALUE + lane]
-    price = v[F_PRICE + lane]
-    fees = v[F_FEES + lane]
-    liquidated = v[F_LIQUIDATED + lane] != 0.0
-    out.pnl[i] = wealth - grid.capital
-    out.final_value[i] = wealth
-    out.lp_value[i] = value_lp
-    out.il[i] = value_lp - (pool.x0 * price + pool.y0) + (0.0 - 0.0) + 0.0
-    out.stressed_share[i] = 0.0 / grid.n_steps
-    scale = grid.capital / pool.value0
-    out.unhedged_pnl[i] = scale * ((value_lp - pool.value0) + fees) - manage.gas_lp
-    out.gas[i] = 0.0
-    out.swap_costs[i] = 0.0
-    out.topped_up[i] = 0.0
-    out.swept[i] = 0.0
-    out.n_topups[i] = 0
-    out.n_sweeps[i] = 0
-    out.n_reranges[i] = 0
-    out.n_rehedges[i] = 0
-    out.n_liquidations[i] = 1 if liquidated else 0
-    out.fees[i] = fees
-    out.funding[i] = v[F_FUNDING + lane]
-    out.trading_costs[i] = v[F_COSTS + lane]
-    out.perp_pnl[i] = v[F_PERP_PNL + lane]
-    out.liquidation_loss[i] = v[F_LIQ_LOSS + lane]
-    out.liquidated[i] = liquidated
-    out.liquidation_time[i] = v[F_LIQ_TIME + lane]
-    out.max_drawdown[i] = v[F_DD_DROP + lane] / v[F_DD_PEAK + lane]
-    out.n_rebalances[i] = np.int64(v[F_REBALANCES + lane])
-    out.final_price[i] = price
-    out.final_hedge[i] = v[F_HEDGE + lane]
+            write_outputs(v, lane, out, first + lane, pool, grid, manage)
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -486,10 +224,7 @@ def _start_group(v, market, pool, hedge, grid):  # pragma: no cover - compiled
     price = market.spot
     x = risky_amount(sqrt_p, pool)
     value_lp = pool.value0
-    q = hedge.ratio * x
-    costs = hedge.cost_rate * q * price
-    account = grid.collateral + q * price - costs
-    log_barrier = log_liquidation_price_flat(account, q, hedge.maintenance)
+    q, costs, account, log_barrier = open_short(x, price, grid.collateral, hedge)
     wealth = value_lp + account - q * price
     peak = max(grid.capital, wealth)
     for lane in range(LANES):
@@ -528,6 +263,9 @@ def _simulate_group(
     full_range_target = hedge.ratio * pool.liquidity  # h x s for v2
     full_range_band = hedge.band * full_range_target
     apr = pool.fee_model == FEES_APR
+    liquidity = pool.liquidity
+    lower = pool.sqrt_lower
+    upper = pool.sqrt_upper
     funding_events = grid.funding_events
     rebalance_clock = grid.rebalance_clock
     observe_index = grid.observe_index
@@ -545,12 +283,12 @@ def _simulate_group(
 
     _start_group(v, market, pool, hedge, grid)
     if keep:
-        _record_lanes(v, record, first, real, 0)
+        record_lanes(v, record, first, real, 0)
 
     for k in range(grid.n_steps):
         # 1. the step's random numbers: the fast path of every draw, vectorised (the same loop as
         # draw_floor's); the lanes where a normal needs the ziggurat's slow path are redrawn
-        rejected = _draw_merton(s, v) if merton else _draw_gbm(s, v)
+        rejected = draw_merton(s, v) if merton else draw_gbm(s, v)
         if rejected != 0:
             redraw_step(s, v, merton, scratch, rejected)
         if merton:
@@ -559,7 +297,7 @@ def _simulate_group(
                 v[F_JUMP + lane] = 0.0
                 jumps += np.int64(v[F_U_JUMP + lane] > jump_cdf0)
             if jumps > 0:
-                _fix_jumps(v, jump_cdf0, market)
+                fix_jumps(v, jump_cdf0, market)
 
         # 2. price move; lanes that may be liquidated over the step are marked
         near = 0
@@ -575,13 +313,13 @@ def _simulate_group(
             mark = v[F_HEDGE + lane] > 0.0 and (
                 log_diffused >= log_barrier
                 or log_new >= log_barrier
-                or exponent <= _BRIDGE_NEGLIGIBLE
+                or exponent <= BRIDGE_NEGLIGIBLE
             )
             v[F_FLAG + lane] = 1.0 if mark else 0.0
             near += np.int64(mark)
         _sqrt_prices(v)
         if near > 0:
-            _fix_crossings(v, bridge_scale)
+            fix_crossings(v, bridge_scale)
 
         # 3. mark to market, funding, settlements
         settlements = funding_events[k]
@@ -591,12 +329,15 @@ def _simulate_group(
             q = v[F_HEDGE + lane]
             mark_price = liquidation_price if liquidation_price > 0.0 else price_new
             v[F_PERP_PNL + lane] += q * (v[F_PRICE + lane] - mark_price)
-            # market.next_funding, with the constants in locals
-            v[F_FUND_RATE + lane] = (
-                funding_mean
-                + (v[F_FUND_RATE + lane] - funding_mean) * funding_decay
-                + funding_load_price * v[F_Z_PRICE + lane]
-                + funding_load_own * v[F_Z_FUNDING + lane]
+            # the OU step (market.next_funding_to's), with the market's constants in locals
+            v[F_FUND_RATE + lane] = ou_funding_step(
+                v[F_FUND_RATE + lane],
+                funding_mean,
+                funding_decay,
+                funding_load_price,
+                funding_load_own,
+                v[F_Z_PRICE + lane],
+                v[F_Z_FUNDING + lane],
             )
         breached = 0
         if settlements > 0:
@@ -620,25 +361,38 @@ def _simulate_group(
                 _move_barrier(v, lane)
 
         # 4. LP fees over the step, then revalue (without a division: lp.position_value); one
-        # loop per fee model and pool kind, written out: in one loop, LLVM computed step_fees'
+        # loop per fee model and pool kind, written out: in one loop, LLVM computed range_fees'
         # arbitrage volume on every lane for the APR model too (the kernel ran 7 % slower so),
         # and behind inlined helpers that update `v` it vectorised the v3 loop worse (measured)
-        if apr and full_range:  # v2: position_value's floats for a finite price, V = L s + L s
+        # v2: position_value's floats for a finite price, V = L s + L s, written out so that the
+        # terms that vanish for Pa = 0, Pb = inf are not computed (without fast-math the compiler
+        # may not drop them: 0 x is not 0 for an infinite x)
+        if apr and full_range:
             for lane in range(LANES):
-                v[F_FEES + lane] += apr_fees(v[F_SQRT_P + lane], v[F_LP_VALUE + lane], pool)
+                v[F_FEES + lane] += apr_fees(
+                    v[F_SQRT_P + lane], v[F_LP_VALUE + lane], lower, upper, pool
+                )
                 half = pool.liquidity * v[F_SQRT_NEW + lane]
                 v[F_LP_VALUE + lane] = half + half
         elif full_range:
             for lane in range(LANES):
                 sqrt_new = v[F_SQRT_NEW + lane]
-                v[F_FEES + lane] += step_fees(
-                    v[F_SQRT_P + lane], sqrt_new, v[F_LP_VALUE + lane], pool
+                v[F_FEES + lane] += range_fees(
+                    v[F_SQRT_P + lane],
+                    sqrt_new,
+                    v[F_LP_VALUE + lane],
+                    liquidity,
+                    lower,
+                    upper,
+                    pool,
                 )
                 half = pool.liquidity * sqrt_new
                 v[F_LP_VALUE + lane] = half + half
         elif apr:
             for lane in range(LANES):
-                v[F_FEES + lane] += apr_fees(v[F_SQRT_P + lane], v[F_LP_VALUE + lane], pool)
+                v[F_FEES + lane] += apr_fees(
+                    v[F_SQRT_P + lane], v[F_LP_VALUE + lane], lower, upper, pool
+                )
                 v[F_LP_VALUE + lane] = position_value(
                     v[F_SQRT_NEW + lane],
                     v[F_PRICE_NEW + lane],
@@ -649,8 +403,14 @@ def _simulate_group(
         else:
             for lane in range(LANES):
                 sqrt_new = v[F_SQRT_NEW + lane]
-                v[F_FEES + lane] += step_fees(
-                    v[F_SQRT_P + lane], sqrt_new, v[F_LP_VALUE + lane], pool
+                v[F_FEES + lane] += range_fees(
+                    v[F_SQRT_P + lane],
+                    sqrt_new,
+                    v[F_LP_VALUE + lane],
+                    liquidity,
+                    lower,
+                    upper,
+                    pool,
                 )
                 v[F_LP_VALUE + lane] = position_value(
                     sqrt_new,
@@ -665,7 +425,7 @@ def _simulate_group(
         if rebalancing:
             clock = rebalance_clock[k]
             trading = uint64(0)
-            if band_test and full_range:  # v2: band_exceeded's floats, x s = L
+            if band_test and full_range:  # v2: band_exceeded's floats, x s = L (as the v2 value)
                 for lane in range(LANES):
                     trades = (
                         v[F_LIQUIDATED + lane] == 0.0
@@ -700,11 +460,11 @@ def _simulate_group(
                     )
                     trading |= uint64(trades) << uint64(lane)
             if trading != 0:
-                breached += _trade_lanes(v, trading, pool, hedge)
+                breached += trade_lanes(v, trading, pool, hedge)
 
         # liquidations flagged in 2, 3 or 5 execute now
         if near > 0 or breached > 0:
-            _fix_liquidations(v, hedge.penalty, (k + 1) * grid.step_days)
+            fix_liquidations(v, hedge.penalty, (k + 1) * grid.step_days)
 
         # 6. running statistics
         for lane in range(LANES):
@@ -724,38 +484,4 @@ def _simulate_group(
         if keep:
             slot = observe_index[k]
             if slot >= 0:
-                _record_lanes(v, record, first, real, slot)
-
-
-# --------------------------------------------------------------------------------------------
-# The random-number floor of this kernel
-
-
-@njit(nogil=True, cache=True, error_model="numpy")
-def draw_floor(seed, first_path, n_steps, merton, out):  # pragma: no cover - compiled
-    """out[i] = the sum of all draws of path first_path + i over n_steps steps, drawn exactly as
-    `simulate_block_lanes` draws them (the same vectorised loop, the same fix-ups) and nothing
-    else: the cost of this kernel's random numbers, for the benchmarks' model/floor ratio. The sums
-    are bit-identical to benchmarks.floor.rng_floor's (the scalar generator)."""
-    n_paths = out.shape[0]
-    s = _aligned_empty(S_ROWS * LANES, np.uint64)
-    v = _aligned_empty(N_FIELDS * LANES, np.float64)
-    scratch = np.empty(S_WORDS, np.uint64)
-    acc = np.empty(LANES)
-    for first in range(0, n_paths, LANES):
-        seed_lanes(s, seed, first_path + first, scratch)
-        acc[:] = 0.0
-        for _ in range(n_steps):
-            # the kernel's draw loop (_simulate_group, stage 1), verbatim
-            rejected = _draw_merton(s, v) if merton else _draw_gbm(s, v)
-            if rejected != 0:
-                redraw_step(s, v, merton, scratch, rejected)
-            for lane in range(LANES):
-                total = acc[lane] + v[F_Z_PRICE + lane]
-                total += v[F_Z_FUNDING + lane]
-                if merton:
-                    total += v[F_U_JUMP + lane]
-                    total += v[F_Z_JUMP + lane]
-                acc[lane] = total + v[F_U_BRIDGE + lane]
-        for lane in range(min(LANES, n_paths - first)):
-            out[first + lane] = acc[lane]
+                record_lanes(v, record, first, real, slot)

@@ -43,7 +43,7 @@ class PoolParams(NamedTuple):
 
 # Position state passed explicitly: liquidity L and the range's sqrt bounds. They are constants of a
 # plain run (`PoolParams`) and path state when liquidity moves or the range is re-centred
-# (engine/kernels/management.py).
+# (engine/kernels/management.py; the general kernel holds them in a `Position`).
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
@@ -98,6 +98,13 @@ def risky_share(sqrt_p, sqrt_lower, sqrt_upper):  # pragma: no cover - compiled
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def apr_fees(sqrt_before, value_before, sqrt_lower, sqrt_upper, pool):  # pragma: no cover
+    """The APR fee model's income over one step, quote units: the step's share of the APR on the
+    value at the step's start, earned if the price was in the range [Pa, Pb]."""
+    return pool.fee_apr_dt * value_before if sqrt_lower <= sqrt_before <= sqrt_upper else 0.0
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
 def range_fees(
     sqrt_before, sqrt_after, value_before, liquidity, sqrt_lower, sqrt_upper, pool
 ):  # pragma: no cover - compiled
@@ -105,9 +112,9 @@ def range_fees(
     (the fee model and rates from `pool`)."""
     if pool.fee_model == FEES_NONE:
         return 0.0
-    earning = sqrt_lower <= sqrt_before <= sqrt_upper
     if pool.fee_model == FEES_APR:
-        return pool.fee_apr_dt * value_before if earning else 0.0
+        return apr_fees(sqrt_before, value_before, sqrt_lower, sqrt_upper, pool)
+    earning = sqrt_lower <= sqrt_before <= sqrt_upper
     y_after = amounts(sqrt_after, liquidity, sqrt_lower, sqrt_upper)[1]
     y_before = amounts(sqrt_before, liquidity, sqrt_lower, sqrt_upper)[1]
     volume = abs(y_after - y_before)
@@ -130,33 +137,41 @@ def risky_amount(sqrt_p, pool):  # pragma: no cover - compiled
     return pool.liquidity * (1.0 / s - 1.0 / pool.sqrt_upper)
 
 
-@njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def quote_amount(sqrt_p, pool):  # pragma: no cover - compiled
-    """y: quote units held by the position."""
-    s = clipped_sqrt_price(sqrt_p, pool)
-    return pool.liquidity * (s - pool.sqrt_lower)
+class Position(NamedTuple):
+    """An LP position as path state: liquidity L, the range's sqrt bounds, and at the current price
+    its risky amount x (the delta, risky units) and value V (quote units)."""
+
+    liquidity: float
+    sqrt_lower: float
+    sqrt_upper: float
+    x: float
+    value_lp: float
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def in_range(sqrt_p, pool):  # pragma: no cover - compiled
-    return pool.sqrt_lower <= sqrt_p <= pool.sqrt_upper
+def position_at(liquidity, sqrt_lower, sqrt_upper, sqrt_p, price):  # pragma: no cover - compiled
+    """The `Position` of liquidity L on [Pa, Pb] at sqrt(P) = sqrt_p, P = price: x from `amounts`,
+    V from `position_value`."""
+    x = amounts(sqrt_p, liquidity, sqrt_lower, sqrt_upper)[0]
+    value_lp = position_value(sqrt_p, price, liquidity, sqrt_lower, sqrt_upper)
+    return Position(liquidity, sqrt_lower, sqrt_upper, x, value_lp)
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def apr_fees(sqrt_before, value_before, pool):  # pragma: no cover - compiled
-    """The APR fee model's income over one step, quote units: the step's share of the APR on the
-    value at the step's start, earned if the price was in the range."""
-    return pool.fee_apr_dt * value_before if in_range(sqrt_before, pool) else 0.0
-
-
-@njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def step_fees(sqrt_before, sqrt_after, value_before, pool):  # pragma: no cover - compiled
-    """Fee income over one step from P_before to P_after, quote units."""
-    if pool.fee_model == FEES_NONE:
-        return 0.0
-    if pool.fee_model == FEES_APR:
-        return apr_fees(sqrt_before, value_before, pool)
-    earning = in_range(sqrt_before, pool)
-    volume = abs(quote_amount(sqrt_after, pool) - quote_amount(sqrt_before, pool))
-    noise = pool.noise_fee_dt * value_before if earning else 0.0
-    return pool.fee_tier * volume + noise
+def accrue_and_revalue(
+    pos, fees, sqrt_before, sqrt_after, price_after, pool
+):  # pragma: no cover - compiled
+    """A step of the position `pos` from sqrt(P_before) to sqrt(P_after), P_after = price_after:
+    the fees accrued over it added to `fees` (`range_fees`), then the position at the new price.
+    Returns (the position, the fees; quote units)."""
+    fees += range_fees(
+        sqrt_before,
+        sqrt_after,
+        pos.value_lp,
+        pos.liquidity,
+        pos.sqrt_lower,
+        pos.sqrt_upper,
+        pool,
+    )
+    pos = position_at(pos.liquidity, pos.sqrt_lower, pos.sqrt_upper, sqrt_after, price_after)
+    return pos, fees

@@ -63,14 +63,25 @@ def log_jump(u_jump, z_jump, market):  # pragma: no cover - compiled
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def ou_funding_step(f, mean, decay, load_price, load_own, z_price, z_funding):  # pragma: no cover
+    """Exact OU step of the funding rate f around the long-run rate `mean`: the decay
+    exp(-kappa dt) and the loads on the price shock and on the funding's own shock (MarketParams'
+    funding_decay, funding_load_price, funding_load_own), jointly Gaussian with the price shock."""
+    return mean + (f - mean) * decay + load_price * z_price + load_own * z_funding
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
 def next_funding_to(f, mean, z_price, z_funding, market):  # pragma: no cover - compiled
-    """Exact OU step of the funding rate around the long-run rate `mean` (market.funding_mean, or
-    the regime's under the regime model), jointly Gaussian with the price shock."""
-    return (
-        mean
-        + (f - mean) * market.funding_decay
-        + market.funding_load_price * z_price
-        + market.funding_load_own * z_funding
+    """`ou_funding_step` around the long-run rate `mean` (market.funding_mean, or the regime's
+    under the regime model) with the market's decay and loads."""
+    return ou_funding_step(
+        f,
+        mean,
+        market.funding_decay,
+        market.funding_load_price,
+        market.funding_load_own,
+        z_price,
+        z_funding,
     )
 
 

@@ -135,7 +135,7 @@ def market_chunk(
     regime_out = path.regime
     model = market.model
 
-    # [issue5-models] the newer price models' constants, hoisted out of their tuples
+    # the garch, regime and historical models' constants, hoisted out of their tuples
     garch_params = market.garch
     regimes = market.regime
     regime_jumps = regimes.jumps
@@ -155,7 +155,7 @@ def market_chunk(
     h_high = market.history.log_high
     h_funding = market.history.funding
     n_history = h_return.shape[0]
-    # [issue5-funding] funding jumps and shocks
+    # funding jumps and shocks
     funding_jumps = funding.jumps
     fjump_cdf = funding.jump_cdf
     shock_log_move = shocks.log_move
@@ -222,7 +222,7 @@ def market_chunk(
             step_shock = 0.0
             step_bridge_scale = 0.0
             step_high = h_high[h_index]
-        if shocked:  # [issue5-funding] the step's price move and volatility multiplier
+        if shocked:  # the step's price move and volatility multiplier
             step_drift, step_sd, step_bridge_scale = shocked_step(
                 step_drift, step_sd, step_bridge_scale, shock_log_move[k], shock_vol[k]
             )
@@ -236,9 +236,9 @@ def market_chunk(
         log_end[j] = log_new
         log_p = log_new
 
-        # [issue5-funding] the funding state's inputs: its OU mean, the historical rate, its jumps
+        # the funding state's inputs: its OU mean, the historical rate, its jumps
         funding_mean_out[j] = funding_mean
-        if from_data:  # [issue5-models] the rate drawn with the historical return
+        if from_data:  # the rate drawn with the historical return
             funding_data[j] = h_funding[h_index]
         if funding_jumps:
             funding_jump[j] = state_jump(

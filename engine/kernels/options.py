@@ -15,7 +15,7 @@ forward is the spot F = P and the discount factor is 1:
 
 T in years, v the implied volatility per sqrt(year). Each leg keeps the implied volatility it was
 bought at until it expires ("sticky strike"); that volatility, `vol x multiplier + skew x ln(K/F)`
-at purchase, is a constant of the leg precomputed in `engine/params.py` (K/F is the strike
+at purchase, is a constant of the leg precomputed in `engine/scenario/instruments/options.py` (K/F is the strike
 fraction). Prices are in quote units per option on one unit of the risky asset.
 """
 
@@ -123,3 +123,157 @@ def mark_bounds(
     low = max(intrinsic, anchor_mark - move - spread * (anchor_root - root))
     high = min(intrinsic + spread * root, anchor_mark + move)
     return low, high
+
+
+# The strip as path state, and its hooks in the general kernel's step (engine.kernels.driver).
+
+
+class OptionState(NamedTuple):
+    """The strip held: `units` options per leg (0: none), its strikes (quote/risky), the grid step
+    count at which it expires, the premia paid and payoffs received so far (quote), its mark in W
+    at the last step (quote), and its last exact mark: value, price, sqrt of the time left (years)."""
+
+    units: float
+    put_k: float
+    call_k: float
+    expiry_step: int
+    premium: float
+    payoff: float
+    mark: float
+    anchor_mark: float
+    anchor_price: float
+    anchor_root: float
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def start_options(x, price, opt):  # pragma: no cover - compiled
+    """At t = 0: the strip bought on the LP's risky holding x at `price` (none when off)."""
+    units = 0.0
+    put_k = 0.0
+    call_k = 0.0
+    expiry_step = -1
+    mark = 0.0
+    if opt.active == 1:
+        units = opt.size * x
+        put_k = opt.put_strike * price
+        call_k = opt.call_strike * price
+        mark = units * strip_value(price, put_k, call_k, opt.tenor, opt)
+        expiry_step = opt.tenor_steps
+    return OptionState(
+        units, put_k, call_k, expiry_step, mark, 0.0, mark, mark, price, np.sqrt(opt.tenor)
+    )
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def expire_options(st, k, price, x, n_steps, opt):  # pragma: no cover - compiled
+    """After step k's trading, when the strip expires at its end: the payoff in cash, and with the
+    roll (before the horizon) the purchase of a new strip on the LP's risky holding x."""
+    payoff = st.payoff + st.units * strip_payoff(price, st.put_k, st.call_k, opt)
+    if opt.roll == ROLL_AT_EXPIRY and k + 1 < n_steps:
+        units = opt.size * x
+        put_k = opt.put_strike * price
+        call_k = opt.call_strike * price
+        anchor_mark = units * strip_value(price, put_k, call_k, opt.tenor, opt)
+        return OptionState(
+            units,
+            put_k,
+            call_k,
+            st.expiry_step + opt.tenor_steps,
+            st.premium + anchor_mark,
+            payoff,
+            st.mark,
+            anchor_mark,
+            price,
+            np.sqrt(opt.tenor),
+        )
+    return OptionState(
+        0.0,
+        st.put_k,
+        st.call_k,
+        st.expiry_step,
+        st.premium,
+        payoff,
+        st.mark,
+        st.anchor_mark,
+        st.anchor_price,
+        st.anchor_root,
+    )
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def mark_options(
+    st, k, price, wealth, peak, dd_peak, dd_drop, must_mark, opt
+):  # pragma: no cover - compiled
+    """The Black-76 mark of the live strip after step k, added to W = `wealth` (quote) -- computed
+    (about one model step per leg) only when W can matter: when `must_mark` (the horizon, or an
+    observation of a kept path), or when bounds on the mark (`mark_bounds`) allow a new peak or a
+    new maximum drawdown (dd_drop / dd_peak) against the running `peak`. Returns (the state, W,
+    whether W is known exactly)."""
+    if not st.units > 0.0:
+        return (
+            OptionState(
+                st.units,
+                st.put_k,
+                st.call_k,
+                st.expiry_step,
+                st.premium,
+                st.payoff,
+                0.0,
+                st.anchor_mark,
+                st.anchor_price,
+                st.anchor_root,
+            ),
+            wealth,
+            True,
+        )
+    left = (st.expiry_step - k - 1) * opt.step_years
+    root = np.sqrt(left)
+    known = must_mark
+    if not known:
+        low, high = mark_bounds(
+            price,
+            root,
+            st.units,
+            st.put_k,
+            st.call_k,
+            st.anchor_mark,
+            st.anchor_price,
+            st.anchor_root,
+            opt,
+        )
+        slack = 1e-9 * abs(peak)
+        known = (
+            wealth + high + slack > peak
+            or (peak - (wealth + low - slack)) * dd_peak > dd_drop * peak
+        )
+    mark = 0.0
+    anchor_mark = st.anchor_mark
+    anchor_price = st.anchor_price
+    anchor_root = st.anchor_root
+    if known:
+        mark = st.units * strip_value(price, st.put_k, st.call_k, left, opt)
+        anchor_mark = mark
+        anchor_price = price
+        anchor_root = root
+        wealth += mark
+    state = OptionState(
+        st.units,
+        st.put_k,
+        st.call_k,
+        st.expiry_step,
+        st.premium,
+        st.payoff,
+        mark,
+        anchor_mark,
+        anchor_price,
+        anchor_root,
+    )
+    return state, wealth, known
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def write_option_outputs(out, i, st):  # pragma: no cover - compiled
+    """Path i's option outputs (quote): premia paid, payoffs received, the mark at the horizon."""
+    out.option_premium[i] = st.premium
+    out.option_payoff[i] = st.payoff
+    out.option_value[i] = st.mark

@@ -29,7 +29,7 @@ POLICY_BAND = 2
 
 # exp(-37) < 2**-53: a bridge-crossing probability this small can never beat a uniform in (0, 1],
 # so skipping its evaluation changes no result.
-_BRIDGE_NEGLIGIBLE = 37.0
+BRIDGE_NEGLIGIBLE = 37.0
 
 
 # columns of the tier table `HedgeParams.tiers`
@@ -90,18 +90,9 @@ def log_liquidation_price(account, q, tiers):  # pragma: no cover - compiled
     """ln P_liq for a short of q > 0 units; +inf when there is no short or no positive account."""
     if q <= 0.0 or account <= 0.0:
         return np.inf if q <= 0.0 else -np.inf
-    # issue 7: the deterministic log shared with the lane kernel (`log_liquidation_price_flat`)
+    # the deterministic logarithm (`detmath.log`), which the lane kernel evaluates four SIMD
+    # registers at a time (`detmath.log4`) with the same bits
     return det_log(liquidation_price(account, q, tiers))
-
-
-@njit(nogil=True, cache=True, error_model="numpy", inline="always")
-def log_liquidation_price_flat(account, q, maintenance):  # pragma: no cover - compiled
-    """`log_liquidation_price` for the flat table [[inf, m, 0]], as the lane kernel evaluates it
-    across lanes: (account + 0) / (q (1 + m)) and max(candidate, 0 / q) are the same floats, so
-    the two give bit-identical barriers."""
-    if q <= 0.0 or account <= 0.0:
-        return np.inf if q <= 0.0 else -np.inf
-    return det_log(account / (q * (1.0 + maintenance)))
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
@@ -111,9 +102,27 @@ def bridge_crosses(log_barrier, log_start, log_end, bridge_scale, u):  # pragma:
     to the barrier and var the step's diffusive log-variance; bridge_scale = 2 / var (0: no
     diffusion, no crossing between grid points)."""
     exponent = (log_barrier - log_start) * (log_barrier - log_end) * bridge_scale
-    if exponent > _BRIDGE_NEGLIGIBLE or bridge_scale == 0.0:
+    if exponent > BRIDGE_NEGLIGIBLE or bridge_scale == 0.0:
         return False
     return u < np.exp(-exponent)
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def liquidation_over_step(
+    log_barrier, log_start, log_diffused, log_top, log_end, price_end, bridge_scale, u_bridge
+):  # pragma: no cover - compiled
+    """The price at which a short with barrier ln P_liq = log_barrier is liquidated over a step
+    from ln P = log_start, 0.0 for none: the diffusive leg by its top log_top (its end
+    log_diffused, or for historical steps its intrabar maximum) or the Brownian bridge to
+    log_diffused (given the uniform u_bridge) touching the barrier executes at P_liq; else a jump
+    through it, to log_end, executes at the step's end price price_end."""
+    if log_top >= log_barrier or bridge_crosses(
+        log_barrier, log_start, log_diffused, bridge_scale, u_bridge
+    ):
+        return np.exp(log_barrier)
+    if log_end >= log_barrier:
+        return price_end
+    return 0.0
 
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
@@ -132,7 +141,9 @@ def is_below_maintenance(account, q, price, tiers):  # pragma: no cover - compil
 
 @njit(nogil=True, cache=True, error_model="numpy", inline="always")
 def is_below_maintenance_flat(account, q, price, maintenance):  # pragma: no cover - compiled
-    """`is_below_maintenance` for the flat table [[inf, m, 0]] (the same floats: m q P - 0)."""
+    """`is_below_maintenance` for the flat table [[inf, m, 0]] (the same floats: m q P - 0). The
+    lane kernel's vectorised settlement loop tests with it: the bracket search's loop over the
+    table would keep that loop scalar."""
     return q > 0.0 and account - q * price <= maintenance * q * price
 
 
@@ -163,3 +174,30 @@ def band_exceeded(q, sqrt_p, liquidity, sqrt_lower, sqrt_upper, hedge):  # pragm
     s = min(max(sqrt_p, sqrt_lower), sqrt_upper)
     target_times_s = hedge.ratio * risky_times_sqrt_price(sqrt_p, liquidity, sqrt_lower, sqrt_upper)
     return abs(q * s - target_times_s) > hedge.band * target_times_s
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def open_short(x, price, collateral, hedge):  # pragma: no cover - compiled
+    """At t = 0: the short of h x units opened at `price` on the collateral C0 (quote). Returns
+    (q, the trading cost, the account, ln P_liq)."""
+    q = hedge.ratio * x
+    cost = hedge.cost_rate * q * price
+    account = collateral + q * price - cost
+    return q, cost, account, log_liquidation_price(account, q, hedge.tiers)
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def trade_to(account, q, target, price, cost_rate):  # pragma: no cover - compiled
+    """A rebalancing trade of the short from q to `target` units at `price`, paying cost_rate on
+    the traded notional. Returns (the account, the cost; quote)."""
+    traded = target - q
+    cost = cost_rate * abs(traded) * price
+    return account + (traded * price - cost), cost
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def liquidate(account, q, price, penalty):  # pragma: no cover - compiled
+    """The short of q units liquidated at `price`: returns (the cash recovered, the equity lost
+    beyond it: the penalty, plus negative equity absorbed by the venue; quote)."""
+    recovered = recovered_on_liquidation(account, q, price, penalty)
+    return recovered, account - q * price - recovered

@@ -1,5 +1,5 @@
 """Deterministic shocks on top of any price model: price moves, volatility multipliers, forced
-funding (the scenario's `shocks:` list, turned into per-step arrays by engine/params.py).
+funding (the scenario's `shocks:` list, turned into per-step arrays by engine/inputs/shocks.py).
 
 Step k covers (t_k, t_k+1]. Per step:
   - log_move[k]: added to the step's log-price drift (ln(1 + move) / n over the n steps of a price

@@ -28,6 +28,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from engine.kernels.lp import position_at
 from engine.kernels.rng import STREAM_VENUE, seed_side_stream, uniform
 
 V_POOL_TIME = 0
@@ -90,3 +91,192 @@ def claim_paid(loss, covered, payout, approval, u_claim):  # pragma: no cover - 
     if covered and u_claim <= approval:
         return payout * loss
     return 0.0
+
+
+# The venues as path state, and their hooks in the general kernel's step (engine.kernels.driver).
+
+
+class VenueState(NamedTuple):
+    """pool_step / perp_step: the step of the venue's failure (-1: none within the horizon), and
+    the uniform its claim is tested against; whether it happened; the losses it took, the cover
+    premia paid and payouts received so far (quote); the ADL closes and the cascade steps with the
+    short in profit (counts)."""
+
+    pool_step: int
+    perp_step: int
+    u_pool_claim: float
+    u_perp_claim: float
+    pool_exploited: bool
+    perp_failed: bool
+    pool_exploit_loss: float
+    perp_venue_loss: float
+    insurance_premium: float
+    insurance_payout: float
+    adl_events: int
+    adl_cascades: int
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def start_venue(venue, venue_draws):  # pragma: no cover - compiled
+    """At t = 0: the failure steps and the claims' uniforms from the path's venue uniforms (no
+    failure when the venue is off)."""
+    pool_step = -1
+    perp_step = -1
+    if venue.active == 1:
+        pool_step = event_step(
+            venue_draws[V_POOL_TIME], venue.pool_hazard, venue.step_years, venue.n_steps
+        )
+        perp_step = event_step(
+            venue_draws[V_PERP_TIME], venue.perp_hazard, venue.step_years, venue.n_steps
+        )
+    return VenueState(
+        pool_step,
+        perp_step,
+        venue_draws[V_POOL_CLAIM],
+        venue_draws[V_PERP_CLAIM],
+        False,
+        False,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0,
+        0,
+    )
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def _with_premium(st, premium):  # pragma: no cover - compiled
+    return VenueState(
+        st.pool_step,
+        st.perp_step,
+        st.u_pool_claim,
+        st.u_perp_claim,
+        st.pool_exploited,
+        st.perp_failed,
+        st.pool_exploit_loss,
+        st.perp_venue_loss,
+        premium,
+        st.insurance_payout,
+        st.adl_events,
+        st.adl_cascades,
+    )
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def venue_premia(st, value_lp, equity, venue):  # pragma: no cover - compiled
+    """At a step's start: the cover premia on the exposures (the LP value V and the margin
+    account's equity, quote), until the venue fails."""
+    premium = st.insurance_premium
+    if venue.pool_cover and not st.pool_exploited:
+        premium += venue.pool_premium_dt * value_lp
+    if venue.perp_cover and not st.perp_failed:
+        premium += venue.perp_premium_dt * max(equity, 0.0)
+    return _with_premium(st, premium)
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def exploit_pool(
+    st, pos, unhedged, moves_liquidity, sqrt_p, price, venue
+):  # pragma: no cover - compiled
+    """The pool exploit, after the step's fees and revaluation: it takes loss_fraction of the LP's
+    liquidity (`pos`, an `lp.Position`) and of the unhedged benchmark's (the same pool; its own
+    L when `moves_liquidity`), and the claim pays on the LP's loss. Returns (st, pos, unhedged)."""
+    loss = pos.value_lp
+    pos = position_at(
+        pos.liquidity * (1.0 - venue.pool_loss), pos.sqrt_lower, pos.sqrt_upper, sqrt_p, price
+    )
+    loss -= pos.value_lp
+    if moves_liquidity:
+        unhedged = position_at(
+            unhedged.liquidity * (1.0 - venue.pool_loss),
+            unhedged.sqrt_lower,
+            unhedged.sqrt_upper,
+            sqrt_p,
+            price,
+        )
+    payout = claim_paid(
+        loss, venue.pool_cover, venue.pool_payout, venue.pool_approval, st.u_pool_claim
+    )
+    st = VenueState(
+        st.pool_step,
+        st.perp_step,
+        st.u_pool_claim,
+        st.u_perp_claim,
+        True,
+        st.perp_failed,
+        st.pool_exploit_loss + loss,
+        st.perp_venue_loss,
+        st.insurance_premium,
+        st.insurance_payout + payout,
+        st.adl_events,
+        st.adl_cascades,
+    )
+    return st, pos, unhedged
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def deleverage(st, account, q, price, venue, side):  # pragma: no cover - compiled
+    """A cascade step with the short of q units in profit: the venue closes it (at `price`, no
+    fee) with probability adl_probability, against the next uniform of the side stream `side`.
+    Returns (st, account, q)."""
+    events = st.adl_events
+    if uniform(side) <= venue.adl_probability:
+        account -= q * price
+        q = 0.0
+        events += 1
+    st = VenueState(
+        st.pool_step,
+        st.perp_step,
+        st.u_pool_claim,
+        st.u_perp_claim,
+        st.pool_exploited,
+        st.perp_failed,
+        st.pool_exploit_loss,
+        st.perp_venue_loss,
+        st.insurance_premium,
+        st.insurance_payout,
+        events,
+        st.adl_cascades + 1,
+    )
+    return st, account, q
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def fail_perp(st, account, q, price, venue):  # pragma: no cover - compiled
+    """The perp-venue failure: it takes loss_fraction of the margin account's equity at `price`
+    and ends the short (closed at that price, no cost); the claim pays on the loss. Returns
+    (st, the account left, in quote)."""
+    equity = account - q * price
+    loss = venue.perp_loss * max(equity, 0.0)
+    payout = claim_paid(
+        loss, venue.perp_cover, venue.perp_payout, venue.perp_approval, st.u_perp_claim
+    )
+    st = VenueState(
+        st.pool_step,
+        st.perp_step,
+        st.u_pool_claim,
+        st.u_perp_claim,
+        st.pool_exploited,
+        True,
+        st.pool_exploit_loss,
+        st.perp_venue_loss + loss,
+        st.insurance_premium,
+        st.insurance_payout + payout,
+        st.adl_events,
+        st.adl_cascades,
+    )
+    return st, equity - loss
+
+
+@njit(nogil=True, cache=True, error_model="numpy", inline="always")
+def write_venue_outputs(out, i, st):  # pragma: no cover - compiled
+    """Path i's venue outputs: losses, cover premia and payouts (quote), events (flags, counts)."""
+    out.pool_exploit_loss[i] = st.pool_exploit_loss
+    out.perp_venue_loss[i] = st.perp_venue_loss
+    out.insurance_premium[i] = st.insurance_premium
+    out.insurance_payout[i] = st.insurance_payout
+    out.pool_exploited[i] = st.pool_exploited
+    out.perp_venue_failed[i] = st.perp_failed
+    out.adl_events[i] = st.adl_events
+    out.adl_cascades[i] = st.adl_cascades

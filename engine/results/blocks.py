@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 
+from engine.block import BlockResult, run_block
 from engine.inputs import kernel_inputs, split_capital
 from engine.outputs import SAMPLE_OUTPUTS
 from engine.results.plan import Task
 from engine.scenario import Scenario, load_scenario
-from engine.simulate import BlockResult, run_block
 
 
 def block_values(scn: Scenario, result: BlockResult) -> dict[str, np.ndarray]:

@@ -1,7 +1,9 @@
-"""Run the kernel on one block of paths: the kernel choice and the block's raw outputs.
+"""Run one block of paths on a kernel: the kernel choice, made here and nowhere else.
 
-Each path's random stream depends only on (seed, path index) (see `engine.kernels.rng`), so a
-path's results do not depend on the block it runs in.
+Two kernels compute the same model bit for bit: the lane (SIMD) kernel
+(`engine.kernels.lanes.simulate_block_lanes`) for the scenarios it supports (`KernelInputs.lanes`,
+from `engine.dispatch.supports`), and the general path-by-path kernel
+(`engine.kernels.driver.simulate_block`) for every scenario. Both take the kernel inputs whole.
 """
 
 from __future__ import annotations
@@ -11,14 +13,18 @@ from typing import NamedTuple
 import numpy as np
 
 from engine.inputs import KernelInputs
-from engine.kernels.driver import RECORD_FIELDS, simulate_block
+from engine.kernels.driver import simulate_block
 from engine.kernels.lanes import simulate_block_lanes
+from engine.kernels.layout import RECORD_FIELDS
 from engine.outputs import allocate_path_outputs
 
 KERNELS = ("auto", "general", "lanes")
 
 
 class BlockResult(NamedTuple):
+    """first_path: the block's first global path index. outputs: name -> per-path array (the
+    fields of `PathOutputs`). record: (n_record, n_obs, len(RECORD_FIELDS)) sampled paths."""
+
     first_path: int
     outputs: dict[str, np.ndarray]
     record: np.ndarray
@@ -46,19 +52,6 @@ def run_block(
     out = allocate_path_outputs(n_paths)
     n_obs = int(inputs.grid.observe_index.max(initial=0)) + 1
     record = np.full((n_record, n_obs, len(RECORD_FIELDS)), np.nan)
-    models = (
-        inputs.market,
-        inputs.pool,
-        inputs.hedge,
-        inputs.grid,
-        inputs.manage,
-        inputs.funding,
-        inputs.shocks,
-    )
-    stream = (np.uint64(seed), np.int64(first_path), out, record)
-    if inputs.lanes and kernel != "general":
-        # options and venue hazards are off in every scenario the lane kernel supports
-        simulate_block_lanes(*models, *stream)
-    else:
-        simulate_block(*models, inputs.options, inputs.venue, *stream)
+    run = simulate_block_lanes if inputs.lanes and kernel != "general" else simulate_block
+    run(inputs, np.uint64(seed), np.int64(first_path), out, record)
     return BlockResult(first_path, out._asdict(), record)
