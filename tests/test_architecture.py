@@ -166,6 +166,19 @@ def test_the_checks_see_a_cycle_and_a_deferred_import() -> None:
     assert any(import_graph().values())
 
 
+def test_no_test_imports_another_test() -> None:
+    """Shared test code lives in support modules (not named test_*), never in a test module."""
+    found = []
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+                names.append(getattr(node, "module", None) or "")
+                if any(n.rpartition(".")[2].startswith("test_") for n in names):
+                    found.append(f"{path.name}:{node.lineno}")
+    assert found == []
+
+
 def test_modules_functions_and_comments_keep_their_limits() -> None:
     assert breaches() == []
 

@@ -31,6 +31,7 @@ import pytest
 import xarray as xr
 from conftest import DATA_DIR, Figures, scenario_dict
 from reference import historical_steps
+from rng_twin import PyStream
 from scipy.linalg import expm
 from typer.testing import CliRunner
 
@@ -636,8 +637,6 @@ def test_draw_model_steps_is_the_documented_stream(model: str) -> None:
     garch z_price, z_funding, [Gamma(nu/2) trials], u_bridge, with the t factor
     sqrt((nu - 2) / (2 g)); regime z_price, z_funding, u_jump, z_jump, u_regime, u_bridge (after
     one uniform for a stationary start); bootstrap z_funding, u_block, u_start; replay z_funding."""
-    from test_rng import PyStream
-
     from engine.kernels.draws import (
         D_BLOCK,
         D_BRIDGE,
