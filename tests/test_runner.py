@@ -15,6 +15,12 @@ import numpy as np
 import pytest
 import xarray as xr
 import zarr
+from typer.testing import CliRunner
+
+import engine
+from engine import cli
+from engine.errors import InputError
+from engine.results import store
 from engine.results.plan import (
     DEFAULT_BLOCK_PATHS,
     MIN_TASKS,
@@ -23,12 +29,6 @@ from engine.results.plan import (
     make_plan,
 )
 from engine.results.resumable import done_flags
-from typer.testing import CliRunner
-
-import engine
-from engine import cli
-from engine.errors import InputError
-from engine.results import store
 from engine.results.store import read_results
 from engine.simulation.streamed import run_to_store
 

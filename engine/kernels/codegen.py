@@ -9,18 +9,18 @@ kernel module's source: any change to any kernel selects a fresh directory, and 
 package never share compiled code. The root is `$NUMBA_CACHE_DIR` when set, otherwise
 `$XDG_CACHE_HOME/lphedge/numba` (default `~/.cache/lphedge/numba`).
 
-Importing this module sets one code-generation preference for numba, unless the user already
-chose the target (NUMBA_CPU_NAME or NUMBA_CPU_FEATURES): `+prefer-no-gather`, i.e. LLVM loads
-table entries for SIMD lanes one by one instead of with AVX2/AVX-512 gather instructions. Since the 2023 "Gather
-Data Sampling" microcode, gathers are several times slower than separate loads on Intel CPUs (on
-this project's Cascade Lake VM the lane kernel's ziggurat ran 4.5x slower with them). It is a
+Importing this module sets one code-generation preference for numba, unless the user already chose
+the target (NUMBA_CPU_NAME or NUMBA_CPU_FEATURES): `+prefer-no-gather`, i.e. LLVM loads table
+entries for SIMD lanes one by one instead of with AVX2/AVX-512 gather instructions. Since the 2023
+"Gather Data Sampling" microcode, gathers are several times slower than separate loads on Intel CPUs
+(on this project's Cascade Lake VM the lane kernel's ziggurat ran 4.5x slower with them). It is a
 tuning preference only: the same values are loaded, no result changes. And on AVX-512 hosts
 `-prefer-256-bit`, so that LLVM's loop vectoriser uses 512-bit registers (8 doubles) rather than its
 default 256 bits for Intel server cores: the lane kernel ran 16 % faster with them here. Both are
 set in this process's numba configuration only (not in the environment: a worker on another host
 detects its own CPU when it imports the kernels), never when the user set NUMBA_CPU_NAME or
-NUMBA_CPU_FEATURES, and numba's cache keys include them. Integer and floating-point results do
-not depend on the vector width (no fast-math: every lane computes the same IEEE operations).
+NUMBA_CPU_FEATURES, and numba's cache keys include them. Integer and floating-point results do not
+depend on the vector width (no fast-math: every lane computes the same IEEE operations).
 """
 
 from __future__ import annotations

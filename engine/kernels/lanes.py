@@ -1,12 +1,12 @@
 """The lane kernel: the path model run on groups of paths side by side, for SIMD.
 
-`simulate_block_lanes` computes exactly what `engine.kernels.driver.simulate_block` computes, path by
-path and bit for bit, for the scenarios whose kinds it declares (`engine.kernels.lane_kinds`,
-compared by `engine.dispatch.supports`). Instead of one path after another, it runs a group of LANES consecutive paths at once: every per-path quantity is a
-row of a small (field, lane) array, and each stage of a step is a loop over the lanes that LLVM
-turns into SIMD instructions (8 doubles or 64-bit integers per AVX-512 register; see
-`engine.kernels.codegen` for the two code-generation preferences this relies on). The work per
-step is split into
+`simulate_block_lanes` computes exactly what `engine.kernels.driver.simulate_block` computes, path
+by path and bit for bit, for the scenarios whose kinds it declares (`engine.kernels.lane_kinds`,
+compared by `engine.dispatch.supports`). Instead of one path after another, it runs a group of LANES
+consecutive paths at once: every per-path quantity is a row of a small (field, lane) array, and each
+stage of a step is a loop over the lanes that LLVM turns into SIMD instructions (8 doubles or 64-bit
+integers per AVX-512 register; see `engine.kernels.codegen` for the two code-generation preferences
+this relies on). The work per step is split into
 
 * vectorised stages that every path goes through: the xoshiro256++ update and the ziggurat's fast
   path (a table lookup and one comparison, 98.5 % of normals), uniforms, the price step with the

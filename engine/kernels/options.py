@@ -15,8 +15,8 @@ forward is the spot F = P and the discount factor is 1:
 
 T in years, v the implied volatility per sqrt(year). Each leg keeps the implied volatility it was
 bought at until it expires ("sticky strike"); that volatility, `vol x multiplier + skew x ln(K/F)`
-at purchase, is a constant of the leg precomputed in `engine/scenario/instruments/options.py` (K/F is the strike
-fraction). Prices are in quote units per option on one unit of the risky asset.
+at purchase, is a constant of the leg precomputed in `engine/scenario/instruments/options.py` (K/F
+is the strike fraction). Prices are in quote units per option on one unit of the risky asset.
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 mean; the regime follows a continuous-time Markov chain sampled exactly on the grid.
 
 Regime s_k is in force over step k (t_k, t_k+1]: the step's log drift, diffusive sd, bridge scale,
-jumps and the funding's OU mean are regime s_k's. At the step's end the regime moves to s_{k+1}
-with the exact transition matrix exp(Q dt) of the chain's generator Q (engine/modelmath/markov.py), so the
-regimes on the grid have the chain's law exactly; within a step the regime is held fixed.
+jumps and the funding's OU mean are regime s_k's. At the step's end the regime moves to s_{k+1} with
+the exact transition matrix exp(Q dt) of the chain's generator Q (engine/modelmath/markov.py), so
+the regimes on the grid have the chain's law exactly; within a step the regime is held fixed.
 
 Draws: the initial regime by inverting the cumulative initial law at one uniform (only when the
 initial regime is `stationary` and there are several regimes, before the first step); per step the

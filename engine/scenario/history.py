@@ -1,6 +1,7 @@
 """The historical data of a scenario's `bootstrap` and `replay` price models, read once and
-checked against its time grid: the price data's interval is the step, the funding data's the
-funding interval, and the model's own checks of its data (`PriceModel.check_data`). Every problem is an `InputError` naming the scenario key and its value.
+checked against its time grid: the price data's interval is the step, the funding data's the funding
+interval, and the model's own checks of its data (`PriceModel.check_data`). Every problem is an
+`InputError` naming the scenario key and its value.
 """
 
 from __future__ import annotations

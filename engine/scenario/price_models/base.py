@@ -79,11 +79,11 @@ class PriceModel:
 
     name: its `market.price.model` value. kernel_code: the code of its draw loop
     (`MarketParams.model`). section: its own key of `market.price`, or None. jumps: it may use
-    `market.price.jump_*`; step_jumps: the common step draws those jumps (Merton). historical:
-    it steps by the historical returns of `market.price.history`. check, check_funding,
-    check_data: its checks when it is the model (of `market.price`, of `market.price` with
-    `market.funding`, of its loaded historical data). kernel_field: the field of `MarketParams` its builder fills (build when it is the
-    model, inert otherwise), or None.
+    `market.price.jump_*`; step_jumps: the common step draws those jumps (Merton). historical: it
+    steps by the historical returns of `market.price.history`. check, check_funding, check_data: its
+    checks when it is the model (of `market.price`, of `market.price` with `market.funding`, of its
+    loaded historical data). kernel_field: the field of `MarketParams` its builder fills (build when
+    it is the model, inert otherwise), or None.
     """
 
     name: str
