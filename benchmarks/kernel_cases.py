@@ -3,9 +3,12 @@ the uses each feeds. One registry drives the lane/general bit-identity tests and
 `lanes/` digests (`tests/test_lanes.py`, `tests/golden_outputs.py`), the plain-Python twin's tests
 (`tests/test_reference.py`) and the timed cases of `python -m benchmarks` (`benchmarks/cases.py`).
 
-A module of its own beside `benchmarks/cases.py`: the tests import the table without the
-benchmark's data-folder handling, and the benchmark selects its timed cases from it. It holds data
-only (the scenarios are loaded when a case is run).
+Here, under benchmarks/, because both sides import it (the tests already import the benchmark's
+floor; no test imports another test module), and in a module of its own beside
+`benchmarks/cases.py`, which keeps the benchmark's own concern (its selection of the `timed`
+cases, the historical data folder, skipping the cases that need missing data). The table is data
+only: a case's scenario is loaded when it runs. Names are unique across the table; a record
+serves several uses where the same scenario does (`default`).
 """
 
 from __future__ import annotations
