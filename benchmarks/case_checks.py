@@ -12,8 +12,8 @@ import numpy as np
 
 import engine
 from benchmarks import checks
-from benchmarks.cases import Case
 from benchmarks.floor import run_floor, run_floor_lanes, run_model_floor
+from benchmarks.kernel_cases import Case
 from benchmarks.progress import log
 from benchmarks.settings import Settings
 from engine.block import run_block

@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 
 from benchmarks import checks
-from benchmarks.cases import Case
 from benchmarks.floor import (
     describe_plan,
     draw_plan,
@@ -20,6 +19,7 @@ from benchmarks.floor import (
     run_floor_lanes,
     run_model_floor,
 )
+from benchmarks.kernel_cases import Case
 from benchmarks.progress import log
 from benchmarks.settings import Settings
 from benchmarks.timing import Sample, measure, summary

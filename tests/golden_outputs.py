@@ -11,7 +11,8 @@ Each digest covers an array's dtype, shape and bytes. Three families of cases:
   sweep points), as the API returns it (the kernel `auto` picks);
 - `block/<scenario>/<kernel>`: the kernel's own per-path outputs and sampled-path record for the
   scenario's first sweep point, for the general kernel and, where it applies, the lane kernel;
-- `lanes/<case>/<kernel>`: the same for every case of the lane kernel's case table.
+- `lanes/<case>/<kernel>`: the same for every identity case of the case table
+  (`benchmarks/kernel_cases.py`), over its identity horizon.
 """
 
 from __future__ import annotations
@@ -60,9 +61,8 @@ def _block_digests(inputs: Any, seed: int, kernel: str, n_paths: int) -> dict[st
 
 def cases() -> Iterator[tuple[str, dict[str, str]]]:
     """(case name, {output name: digest}) for every golden case, in a fixed order."""
-    from lane_cases import LANE_CASES, LANE_HORIZON_DAYS
-
     import engine
+    from benchmarks.kernel_cases import identity_cases
     from engine.inputs import kernel_inputs
     from engine.scenario import load_scenario, sweep_points
 
@@ -74,11 +74,11 @@ def cases() -> Iterator[tuple[str, dict[str, str]]]:
         inputs = kernel_inputs(point)
         for kernel in ("general", "lanes") if inputs.lanes else ("general",):
             yield f"block/{name}/{kernel}", _block_digests(inputs, point.seed, kernel, PATHS)
-    for case, (source, overrides) in LANE_CASES.items():
-        scn = load_scenario(source, overrides={"horizon_days": LANE_HORIZON_DAYS, **overrides})
+    for case in identity_cases():
+        scn = case.identity_scenario()
         inputs = kernel_inputs(scn)
         for kernel in ("general", "lanes"):
-            yield f"lanes/{case}/{kernel}", _block_digests(inputs, scn.seed, kernel, PATHS)
+            yield f"lanes/{case.name}/{kernel}", _block_digests(inputs, scn.seed, kernel, PATHS)
 
 
 def compute() -> dict[str, dict[str, str]]:

@@ -14,12 +14,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from lane_cases import LANE_CASES as CASES
-from lane_cases import LANE_HORIZON_DAYS as HORIZON
 from numba import njit
 
 import engine
 from benchmarks.floor import run_floor, run_floor_lanes
+from benchmarks.kernel_cases import IDENTITY_HORIZON_DAYS as HORIZON
+from benchmarks.kernel_cases import identity_cases
 from engine.block import run_block
 from engine.dispatch import supports, unsupported_keys
 from engine.inputs import kernel_inputs
@@ -34,11 +34,11 @@ from engine.scenario import PoolSpec, Scenario, load_scenario
 PATHS = 75  # not a multiple of the lane width
 FIRST = 13  # a block that starts inside a lane group of the run
 RECORD = 5
+CASES = {case.name: case for case in identity_cases()}
 
 
 def _inputs(name: str) -> Any:
-    source, overrides = CASES[name]
-    scn = load_scenario(source, overrides={"horizon_days": HORIZON, **overrides})
+    scn = CASES[name].identity_scenario()
     return scn, kernel_inputs(scn)
 
 
