@@ -8,8 +8,8 @@ compiler cannot drop them. A model kernel cannot run faster than this
 floor; `model time / floor time` says how much of the model's time goes to anything but the draws.
 
 `model_floor` does the same for any scenario the general kernel runs: the other price models'
-draws (`draws.regime_step_draws`; GARCH's Student-t factor by the engine's own Marsaglia-Tsang
-sampler and the bootstrap's block uniforms as `draws.draw_model_steps` writes them out), the
+draws (`draws.regime_step_draws`; GARCH's, with its Student-t factor, and the historical models'
+by the engine's own chunk loop `draws.draw_model_steps`, the one place their order is written), the
 regime's initial uniform, the funding jumps' pair, and the venue's side
 stream (seeded per path, four uniforms, one more per ADL cascade). `draw_plan` lists them.
 """
@@ -21,13 +21,27 @@ from typing import Any, NamedTuple
 import numpy as np
 from numba import njit
 
-from engine.kernels.draws import gbm_step_draws, regime_step_draws
-from engine.kernels.garch import GARCH, t_scale
+from engine.kernels.draws import (
+    D_BLOCK,
+    D_BRIDGE,
+    D_FJUMP_U,
+    D_FJUMP_Z,
+    D_FUNDING,
+    D_PRICE,
+    D_START,
+    D_T_SCALE,
+    DRAW_CHUNK,
+    DRAW_WIDTH,
+    draw_model_steps,
+    gbm_step_draws,
+    regime_step_draws,
+)
+from engine.kernels.garch import GARCH
 from engine.kernels.history import BOOTSTRAP, REPLAY
 from engine.kernels.lane_draws import draw_floor
 from engine.kernels.market import MERTON
 from engine.kernels.regime import REGIME
-from engine.kernels.rng import STREAM_VENUE, normal, seed_side_stream, seed_stream, uniform
+from engine.kernels.rng import STREAM_VENUE, seed_side_stream, seed_stream, uniform
 from engine.kernels.venue import N_VENUE_DRAWS
 
 
@@ -164,9 +178,39 @@ def describe_plan(plan: dict[str, Any]) -> str:
     return text
 
 
+@njit(nogil=True, cache=True, inline="always")
+def _historical_or_garch_sum(
+    state, chunk, n_steps, market, funding_jumps, acc
+):  # pragma: no cover - compiled
+    """acc plus the draws of a GARCH, bootstrap or replay path over n_steps steps, drawn by the
+    engine's own chunk loop (`draws.draw_model_steps`, the one place their order is written) and
+    added in that per-step order."""
+    model = market.model
+    for k in range(0, n_steps, DRAW_CHUNK):
+        n = min(DRAW_CHUNK, n_steps - k)
+        draw_model_steps(state, chunk, n, market, funding_jumps)
+        for j in range(n):
+            if model == GARCH:
+                acc += chunk[j, D_PRICE]
+                acc += chunk[j, D_FUNDING]
+                acc += chunk[j, D_T_SCALE]  # the Student-t factor (1.0, no draw, without dof)
+            elif model == BOOTSTRAP:
+                acc += chunk[j, D_FUNDING]
+                acc += chunk[j, D_BLOCK]
+                acc += chunk[j, D_START]
+            else:
+                acc += chunk[j, D_FUNDING]
+            if funding_jumps:
+                acc += chunk[j, D_FJUMP_U]
+                acc += chunk[j, D_FJUMP_Z]
+            if model == GARCH:
+                acc += chunk[j, D_BRIDGE]
+    return acc
+
+
 @njit(nogil=True, cache=True)
 def model_floor(
-    seed, first_path, n_steps, draws, garch, adl_counts, out
+    seed, first_path, n_steps, draws, market, adl_counts, out
 ):  # pragma: no cover - compiled
     """For paths first_path .. first_path + len(out) - 1: out[i] = the sum of every number the
     path draws over n_steps steps (main stream and venue side stream), drawn as the general kernel
@@ -175,6 +219,7 @@ def model_floor(
     so it is taken from a model run of the same paths)."""
     state = np.empty(4, np.uint64)
     side = np.empty(4, np.uint64)
+    chunk = np.zeros((DRAW_CHUNK, DRAW_WIDTH))
     model = draws.model
     funding_jumps = draws.funding_jumps
     regime_jumps = draws.regime_jumps
@@ -185,15 +230,8 @@ def model_floor(
         acc = 0.0
         if draws.regime_initial:
             acc += uniform(state)  # the initial regime
-        if model == GARCH:  # written out as in draws.draw_model_steps
-            for _ in range(n_steps):
-                acc += normal(state)  # z_price
-                acc += normal(state)  # z_funding
-                acc += t_scale(state, garch)  # the Student-t factor (1.0, no draw, without dof)
-                if funding_jumps:
-                    acc += uniform(state)  # u_fjump
-                    acc += normal(state)  # z_fjump
-                acc += uniform(state)  # u_bridge
+        if model == GARCH or model == BOOTSTRAP or model == REPLAY:
+            acc = _historical_or_garch_sum(state, chunk, n_steps, market, funding_jumps, acc)
         elif model == REGIME:
             for _ in range(n_steps):
                 z_price, z_funding, u_jump, z_jump, u_regime, u_fjump, z_fjump, u_bridge = (
@@ -210,20 +248,6 @@ def model_floor(
                     acc += u_fjump
                     acc += z_fjump
                 acc += u_bridge
-        elif model == BOOTSTRAP:  # written out as in draws.draw_model_steps
-            for _ in range(n_steps):
-                acc += normal(state)  # z_funding
-                acc += uniform(state)  # u_block
-                acc += uniform(state)  # u_start
-                if funding_jumps:
-                    acc += uniform(state)  # u_fjump
-                    acc += normal(state)  # z_fjump
-        elif model == REPLAY:
-            for _ in range(n_steps):
-                acc += normal(state)  # z_funding
-                if funding_jumps:
-                    acc += uniform(state)  # u_fjump
-                    acc += normal(state)  # z_fjump
         else:  # GBM, MERTON
             merton = model == MERTON
             for _ in range(n_steps):
@@ -268,7 +292,7 @@ def run_model_floor(
         np.int64(first_path),
         np.int64(inputs.grid.n_steps),
         floor_draws(inputs),
-        inputs.market.garch,
+        inputs.market,
         counts,
         out,
     )
