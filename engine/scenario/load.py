@@ -21,6 +21,7 @@ from engine.scenario.overrides import apply_overrides, parse_override
 from engine.scenario.root import Scenario
 from engine.scenario.sweep import sweep_points
 from engine.scenario.validate import validate_point
+from engine.scenario.yaml_input import InputYAMLError, load_yaml, read_text_bounded, short
 
 
 def shipped_scenarios_dir() -> Path:
@@ -64,15 +65,15 @@ def resolve_scenario_path(name_or_path: str | Path) -> Path:
 
 
 def read_scenario_file(path: Path) -> dict[str, Any]:
-    """Parse a YAML scenario file into a mapping (no validation yet)."""
+    """Parse a YAML scenario file into a mapping (no validation yet), within the reader's bounds
+    (`engine.scenario.yaml_input`: size, UTF-8, no aliases, nesting, no repeated keys)."""
+    text = read_text_bounded(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError("scenario", str(path), f"cannot be read ({exc.strerror})") from None
-    try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
+    except InputYAMLError as exc:
+        raise InputError("scenario", str(path), f"{exc.reason} (line {exc.line})") from None
     except ValueError as exc:  # a date-like value YAML cannot make a date of, e.g. 2022-13-01
-        raise InputError("scenario", str(path), f"is not valid YAML ({exc})") from None
+        raise InputError("scenario", str(path), f"is not valid YAML ({short(str(exc))})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from engine.errors import InputError
+from engine.scenario.yaml_input import InputYAMLError, load_yaml, short
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -18,9 +19,11 @@ def parse_override(text: str) -> tuple[str, Any]:
     if not sep or not key:
         raise InputError("--set", text, "expected KEY=VALUE, e.g. hedge.leverage=5")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
+        value = load_yaml(raw) if raw.strip() else None
+    except InputYAMLError as exc:
+        raise InputError(key, short(raw), f"value {exc.reason}") from None
     except (yaml.YAMLError, ValueError):  # ValueError: a date-like value such as 2022-13-01
-        raise InputError(key, raw, "value is not valid YAML") from None
+        raise InputError(key, short(raw), "value is not valid YAML") from None
     return key, value
 
 

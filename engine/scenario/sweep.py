@@ -13,6 +13,7 @@ from engine.errors import InputError
 from engine.scenario.overrides import apply_overrides
 from engine.scenario.root import Scenario
 from engine.scenario.validate import validate_point
+from engine.scenario.yaml_input import InputYAMLError, load_yaml, short
 
 SWEEP_FORBIDDEN = {
     "paths": "every sweep point has the same paths",
@@ -35,9 +36,11 @@ def parse_grid(text: str) -> tuple[str, list[Any]]:
     values = []
     for item in items:
         try:
-            values.append(yaml.safe_load(item))
-        except yaml.YAMLError:
-            raise InputError(f"--grid {key}", item, "value is not valid YAML") from None
+            values.append(load_yaml(item))
+        except InputYAMLError as exc:
+            raise InputError(f"--grid {key}", short(item), f"value {exc.reason}") from None
+        except (yaml.YAMLError, ValueError):  # ValueError: a date-like value such as 2022-13-01
+            raise InputError(f"--grid {key}", short(item), "value is not valid YAML") from None
     return key, values
 
 
