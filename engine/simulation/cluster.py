@@ -11,6 +11,7 @@ from typing import Any
 
 from engine.errors import InputError
 from engine.results.plan import Task
+from engine.scenario.yaml_input import short
 
 
 @contextlib.contextmanager
@@ -30,10 +31,16 @@ def dask_client(
 
     if scheduler:
         try:
-            with Client(scheduler, timeout="10s") as remote:
-                yield remote
+            remote = Client(scheduler, timeout="10s")
         except OSError as exc:
             raise InputError("--scheduler", scheduler, f"cannot connect ({exc})") from None
+        except ValueError as exc:  # distributed's words for a malformed address
+            reason = (
+                f"is not a scheduler address ({short(str(exc))}); expected e.g. tcp://HOST:8786"
+            )
+            raise InputError("--scheduler", short(scheduler), reason) from None
+        with remote:
+            yield remote
         return
     n = workers or default_workers()
     if processes:
