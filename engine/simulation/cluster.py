@@ -31,16 +31,17 @@ def dask_client(
 
     if scheduler:
         try:
-            remote = Client(scheduler, timeout="10s")
+            with Client(scheduler, timeout="10s") as remote:
+                yield remote
         except OSError as exc:
             raise InputError("--scheduler", scheduler, f"cannot connect ({exc})") from None
-        except ValueError as exc:  # distributed's words for a malformed address
+        except ValueError as exc:
+            if not _malformed_address(scheduler, exc):
+                raise
             reason = (
                 f"is not a scheduler address ({short(str(exc))}); expected e.g. tcp://HOST:8786"
             )
             raise InputError("--scheduler", short(scheduler), reason) from None
-        with remote:
-            yield remote
         return
     n = workers or default_workers()
     if processes:
@@ -61,6 +62,23 @@ def dask_client(
         )
     with cluster, Client(cluster) as local:
         yield local
+
+
+def _malformed_address(address: str, exc: ValueError) -> bool:
+    """Whether distributed refused `address` itself (its scheme, host or port), as opposed to a
+    ValueError raised while the run used the client."""
+    from distributed.comm import parse_address, parse_host_port
+
+    try:
+        scheme, location = parse_address(address)
+        if scheme in ("tcp", "tls", "ws", "wss"):
+            parse_host_port(location)
+        from distributed.comm.registry import get_backend
+
+        get_backend(scheme)
+    except ValueError:
+        return True
+    return False
 
 
 def default_workers() -> int:
