@@ -23,3 +23,13 @@ class InputError(ValueError):
         if message is None:
             message = f"{field} = {value!r}: {reason}" if field else reason
         super().__init__(message)
+
+
+QUOTED_PREFIX = 60
+"""Characters of a user's value quoted in an error message."""
+
+
+def short(text: str) -> str:
+    """At most `QUOTED_PREFIX` characters of `text`, marked when cut: what an error message
+    quotes of a value that may be long (a file's line, a YAML value, an address)."""
+    return text if len(text) <= QUOTED_PREFIX else text[:QUOTED_PREFIX] + "..."

@@ -1,14 +1,13 @@
 """Hostile YAML: scenario files and option values that only a mistake or an attack makes.
 
 Each case is (file contents or None, command-line arguments, message fragment): the command must
-exit 2 with one `error:` line naming the input and what is wrong, print nothing on stdout and
-finish at once (an alias bomb expanded would take gigabytes and minutes, so a regression shows as
-a failure or a timeout, not as a pass).
+exit 2 with one `error:` line naming the input and what is wrong, and print nothing on stdout
+(an alias bomb that a regression expanded would take gigabytes and minutes before its error
+line, which could then not name the alias).
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -89,11 +88,9 @@ def test_hostile_yaml_is_one_error_line(name: str, tmp_path: Path) -> None:
         path = tmp_path / "s.yaml"
         path.write_bytes(contents.encode("utf-8", "surrogateescape"))
         args = [str(path) if a == "{file}" else a for a in args]
-    start = time.perf_counter()
     result = CliRunner().invoke(
         cli.app, [*args, "--out", str(tmp_path / "out")] if args[0] == "sweep" else args
     )
-    assert time.perf_counter() - start < 30.0, "took too long: the input was expanded"
     assert result.exit_code == 2, result.output
     assert result.stdout == ""
     lines = result.stderr.splitlines()

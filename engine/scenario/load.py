@@ -16,12 +16,12 @@ from typing import Any
 
 import yaml
 
-from engine.errors import InputError
+from engine.errors import InputError, short
 from engine.scenario.overrides import apply_overrides, parse_override
 from engine.scenario.root import Scenario
 from engine.scenario.sweep import sweep_points
 from engine.scenario.validate import validate_point
-from engine.scenario.yaml_input import InputYAMLError, load_yaml, read_text_bounded, short
+from engine.scenario.yaml_input import InputYAMLError, load_yaml, read_text_bounded
 
 
 def shipped_scenarios_dir() -> Path:

@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
-from engine.errors import InputError
-from engine.scenario.yaml_input import InputYAMLError, load_yaml, short
+from engine.errors import InputError, short
+from engine.scenario.yaml_input import InputYAMLError, load_yaml
 
 
 def parse_override(text: str) -> tuple[str, Any]:

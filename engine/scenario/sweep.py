@@ -9,11 +9,11 @@ from typing import Any
 
 import yaml
 
-from engine.errors import InputError
+from engine.errors import InputError, short
 from engine.scenario.overrides import apply_overrides
 from engine.scenario.root import Scenario
 from engine.scenario.validate import validate_point
-from engine.scenario.yaml_input import InputYAMLError, load_yaml, short
+from engine.scenario.yaml_input import InputYAMLError, load_yaml
 
 SWEEP_FORBIDDEN = {
     "paths": "every sweep point has the same paths",

@@ -15,14 +15,12 @@ from typing import Any
 
 import yaml
 
-from engine.errors import InputError
+from engine.errors import InputError, short
 
 MAX_SCENARIO_BYTES = 1 << 20
 """Largest scenario file read (bytes); the shipped scenarios are under 4 KiB."""
 MAX_DEPTH = 50
 """Deepest nesting of mappings and lists (the schema itself is 5 deep)."""
-QUOTED_PREFIX = 60
-"""Characters of a value quoted in an error message."""
 
 
 class InputYAMLError(yaml.YAMLError):
@@ -32,11 +30,6 @@ class InputYAMLError(yaml.YAMLError):
         super().__init__(reason)
         self.reason = reason
         self.line = line
-
-
-def short(text: str) -> str:
-    """At most `QUOTED_PREFIX` characters of `text`, marked when cut."""
-    return text if len(text) <= QUOTED_PREFIX else text[:QUOTED_PREFIX] + "..."
 
 
 class _BoundedLoader(yaml.SafeLoader):

@@ -9,9 +9,8 @@ import secrets
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from engine.errors import InputError
+from engine.errors import InputError, short
 from engine.results.plan import Task
-from engine.scenario.yaml_input import short
 
 
 @contextlib.contextmanager
@@ -36,7 +35,7 @@ def dask_client(
         except OSError as exc:
             raise InputError("--scheduler", scheduler, f"cannot connect ({exc})") from None
         except ValueError as exc:
-            if not _malformed_address(scheduler, exc):
+            if not _malformed_address(scheduler):
                 raise
             reason = (
                 f"is not a scheduler address ({short(str(exc))}); expected e.g. tcp://HOST:8786"
@@ -64,17 +63,16 @@ def dask_client(
         yield local
 
 
-def _malformed_address(address: str, exc: ValueError) -> bool:
-    """Whether distributed refused `address` itself (its scheme, host or port), as opposed to a
+def _malformed_address(address: str) -> bool:
+    """Whether distributed refuses `address` itself (its scheme, host or port), as opposed to a
     ValueError raised while the run used the client."""
     from distributed.comm import parse_address, parse_host_port
+    from distributed.comm.registry import get_backend
 
     try:
         scheme, location = parse_address(address)
         if scheme in ("tcp", "tls", "ws", "wss"):
             parse_host_port(location)
-        from distributed.comm.registry import get_backend
-
         get_backend(scheme)
     except ValueError:
         return True
